@@ -1,0 +1,19 @@
+#include "init/context.h"
+
+#include <string.h>
+
+void boot_ctx_init(struct boot_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	log_init(&ctx->log);
+	config_defaults(&ctx->cfg);
+	ctx->sysfs = "/sys";
+	ctx->procfs = "/proc";
+	ctx->devfs = "/dev";
+	ctx->sysroot = "/sysroot";
+	ctx->config_path = CONFIG_PATH;
+	ctx->modules_path = "/etc/cvminit/modules.load";
+#ifdef CVMINIT_TEST_BUILD
+	ctx->test_build = true;
+#endif
+}

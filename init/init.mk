@@ -1,0 +1,14 @@
+# The PID 1 program: init/ (stages, config, mounts, switch_root, console),
+# with crypto/ and tee/ stages linked in.
+INIT_SRCS += $(sort $(wildcard init/*.c)) $(sort $(wildcard crypto/*.c)) $(sort $(wildcard tee/*.c))
+
+UNIT_TESTS += config
+UNIT_SRCS_config := init/config.c init/mountopts.c init/partref.c
+UNIT_TESTS += partitions
+UNIT_SRCS_partitions := init/partitions.c init/partref.c init/config.c init/mountopts.c init/util.c init/log.c init/context.c
+UNIT_TESTS += harden
+UNIT_SRCS_harden := init/harden.c init/util.c init/log.c init/config.c init/mountopts.c init/partref.c
+UNIT_TESTS += rmtree
+UNIT_SRCS_rmtree := init/rmtree.c
+UNIT_TESTS += log
+UNIT_SRCS_log := init/log.c init/util.c init/stages.c init/context.c init/config.c init/mountopts.c init/partref.c

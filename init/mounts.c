@@ -1,0 +1,86 @@
+/* Stages 9-11: the new root, the job store, then the other partitions and
+ * the tmpfs mounts, with the options from the configuration. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "init/mountopts.h"
+#include "init/partitions.h"
+#include "init/stages.h"
+#include "init/util.h"
+
+/* Mounts what at <sysroot><mountpoint>, creating the mount point without
+ * following symlinks (the new root's content must not redirect a mount). */
+static int mount_at(struct boot_ctx *ctx, const char *what, const char *label, const char *fstype,
+		    const char *rel, const char *opts)
+{
+	struct mount_opts mo;
+	char target[512], err[200], flags[128];
+	int r;
+
+	if (mountopts_parse(opts, &mo, err, sizeof(err)) < 0)
+		return log_fail(&ctx->log, -EINVAL, "%s: %s", label, err);
+	if (path_join(target, sizeof(target), ctx->sysroot, rel) < 0)
+		return log_fail(&ctx->log, -ENAMETOOLONG, "%s: mount point %s too long", label, rel);
+	r = mkdir_p_nofollow(target, 0755);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "%s: cannot create mount point %s: %s", label, rel, strerror(-r));
+	if (mount(what, target, fstype, mo.flags, mo.data[0] ? mo.data : NULL) < 0)
+		return log_fail(&ctx->log, -errno, "%s: cannot mount %s (%s) at %s: %s", label, what, fstype, rel,
+				strerror(errno));
+	mountopts_flags_str(mo.flags, flags, sizeof(flags));
+	log_line(&ctx->log, LOG_INFO, "%s: %s on %s (%s, %s%s%s)", label, what, rel, fstype, flags,
+		 mo.data[0] ? "," : "", mo.data);
+	return 0;
+}
+
+static int mount_role(struct boot_ctx *ctx, enum part_role role)
+{
+	const struct role_def *d = &role_defs[role];
+
+	if (!ctx->parts[role].wanted) {
+		log_line(&ctx->log, LOG_INFO, "%s: not configured", d->name);
+		return 0;
+	}
+	return mount_at(ctx, ctx->parts[role].dev, d->name, cfg_str(&ctx->cfg, d->fstype),
+			d->mount < CFG__COUNT ? cfg_str(&ctx->cfg, d->mount) : "/", cfg_str(&ctx->cfg, d->options));
+}
+
+int stage_root(struct boot_ctx *ctx)
+{
+	if (mkdir(ctx->sysroot, 0755) < 0 && errno != EEXIST)
+		return log_fail(&ctx->log, -errno, "cannot create %s: %s", ctx->sysroot, strerror(errno));
+	return mount_role(ctx, ROLE_ROOT);
+}
+
+int stage_jobstore(struct boot_ctx *ctx)
+{
+	return mount_role(ctx, ROLE_JOBS);
+}
+
+int stage_mounts(struct boot_ctx *ctx)
+{
+	static const enum part_role order[] = { ROLE_BOOT, ROLE_CONFIG, ROLE_DATA };
+	char opts[128], shm[128];
+	int r;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		r = mount_role(ctx, order[i]);
+		if (r < 0)
+			return r;
+	}
+	snprintf(opts, sizeof(opts), "rw,nosuid,nodev,mode=1777,size=%s", cfg_str(&ctx->cfg, CFG_TMP_SIZE));
+	r = mount_at(ctx, "tmpfs", "tmp", "tmpfs", "/tmp", opts);
+	if (r < 0)
+		return r;
+	/* /dev/shm lives in the devtmpfs, which moves into the new root with it. */
+	snprintf(shm, sizeof(shm), "%s/shm", ctx->devfs);
+	mkdir(shm, 01777);
+	snprintf(opts, sizeof(opts), "mode=1777,size=%s", cfg_str(&ctx->cfg, CFG_SHM_SIZE));
+	if (mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+		return log_fail(&ctx->log, -errno, "shm: cannot mount tmpfs at %s: %s", shm, strerror(errno));
+	log_line(&ctx->log, LOG_INFO, "shm: tmpfs on /dev/shm (rw,nosuid,nodev,noexec,%s)", opts);
+	return 0;
+}

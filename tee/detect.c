@@ -1,0 +1,49 @@
+/* Stage 4: which TEE the guest runs in. The guest interfaces appear once the
+ * modules stage loaded sev-guest / tdx-guest / tsm. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "init/stages.h"
+
+static int exists(const char *base, const char *rel)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", base, rel);
+	return stat(path, &st) == 0;
+}
+
+static const char *tee_name(enum tee_kind k)
+{
+	return k == TEE_SNP ? "snp" : k == TEE_TDX ? "tdx" : "none";
+}
+
+int stage_tee(struct boot_ctx *ctx)
+{
+	int snp = exists(ctx->devfs, "sev-guest");
+	int tdx = exists(ctx->devfs, "tdx_guest");
+	int tsm = exists(ctx->sysfs, "kernel/config/tsm/report");
+	const char *want = cfg_str(&ctx->cfg, CFG_TEE);
+
+	if (snp && tdx)
+		return log_fail(&ctx->log, -EINVAL, "both /dev/sev-guest and /dev/tdx_guest exist: refusing to guess");
+	ctx->tee = snp ? TEE_SNP : tdx ? TEE_TDX : TEE_NONE;
+	if (ctx->tee == TEE_NONE) {
+		if (ctx->test_build) {
+			log_line(&ctx->log, LOG_WARN, "no SEV-SNP or TDX guest interface: continuing because this is a TEST BUILD");
+			return 0;
+		}
+		return log_fail(&ctx->log, -ENODEV,
+				"no SEV-SNP or TDX guest interface (/dev/sev-guest, /dev/tdx_guest%s)",
+				tsm ? "" : ", configfs-tsm");
+	}
+	if (strcmp(want, "auto") != 0 && strcmp(want, tee_name(ctx->tee)) != 0)
+		return log_fail(&ctx->log, -EINVAL, "TEE=%s configured but this guest is %s", want,
+				tee_name(ctx->tee));
+	log_line(&ctx->log, LOG_INFO, "%s guest (%s%s)", ctx->tee == TEE_SNP ? "SEV-SNP" : "TDX",
+		 ctx->tee == TEE_SNP ? "/dev/sev-guest" : "/dev/tdx_guest", tsm ? ", configfs-tsm" : "");
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* Minimal unit-test harness: each test program prints one TAP-style line per
+ * case ("ok - unit/<suite>/<case>" or "not ok - ..."), and exits non-zero when
+ * any case failed. tests/check.sh counts the lines for the summary. */
+#ifndef CVMINIT_TEST_HARNESS_H
+#define CVMINIT_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct th_state {
+	const char *suite;
+	const char *name;
+	int case_failed;
+	int passed;
+	int failed;
+};
+
+extern struct th_state th;
+
+#define TH_DEFINE(suite_name) struct th_state th = { .suite = (suite_name) }
+
+#define TH_FAIL(...)                                                          \
+	do {                                                                  \
+		fprintf(stderr, "# %s:%d: ", __FILE__, __LINE__);             \
+		fprintf(stderr, __VA_ARGS__);                                 \
+		fputc('\n', stderr);                                          \
+		th.case_failed = 1;                                           \
+	} while (0)
+
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			TH_FAIL("check failed: %s", #cond);                   \
+	} while (0)
+
+#define CHECK_INT(got, want)                                                  \
+	do {                                                                  \
+		long long g_ = (long long)(got), w_ = (long long)(want);      \
+		if (g_ != w_)                                                 \
+			TH_FAIL("%s == %lld, want %lld", #got, g_, w_);       \
+	} while (0)
+
+#define CHECK_STR(got, want)                                                  \
+	do {                                                                  \
+		const char *g_ = (got), *w_ = (want);                         \
+		if (!g_ || !w_ || strcmp(g_, w_) != 0)                        \
+			TH_FAIL("%s == \"%s\", want \"%s\"", #got,            \
+				g_ ? g_ : "(null)", w_ ? w_ : "(null)");      \
+	} while (0)
+
+#define CHECK_MEM(got, want, len)                                             \
+	do {                                                                  \
+		if (memcmp((got), (want), (len)) != 0)                        \
+			TH_FAIL("%s differs from %s", #got, #want);           \
+	} while (0)
+
+/* Runs one case: TEST(fn) calls static void fn(void). */
+#define TEST(fn)                                                              \
+	do {                                                                  \
+		th.name = #fn;                                                \
+		th.case_failed = 0;                                           \
+		fn();                                                         \
+		printf("%s - unit/%s/%s\n", th.case_failed ? "not ok" : "ok", \
+		       th.suite, #fn);                                        \
+		fflush(stdout);                                               \
+		if (th.case_failed)                                           \
+			th.failed++;                                          \
+		else                                                          \
+			th.passed++;                                          \
+	} while (0)
+
+#define TH_END() (th.failed ? 1 : 0)
+
+#endif

@@ -1,0 +1,328 @@
+/* Configuration file and kernel command-line parsing: every error names the
+ * key and line, and nothing invalid is accepted. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "init/config.h"
+#include "init/mountopts.h"
+#include "init/partref.h"
+#include "tests/harness.h"
+
+TH_DEFINE("config");
+
+static struct cvm_config cfg;
+static char err[512];
+
+static int parse(const char *text)
+{
+	config_defaults(&cfg);
+	err[0] = '\0';
+	return config_parse_file(&cfg, text, strlen(text), "c.conf", err, sizeof(err));
+}
+
+static void defaults_are_valid(void)
+{
+	config_defaults(&cfg);
+	for (int i = 0; i < CFG__COUNT; i++) {
+		char e[300];
+		if (config_validate((enum cfg_id)i, cfg.val[i], e, sizeof(e)) < 0)
+			TH_FAIL("default of %s invalid: %s", cfg_defs[i].name, e);
+	}
+	CHECK_STR(cfg_str(&cfg, CFG_LAUNCHER), "/sbin/init");
+	CHECK_STR(cfg_str(&cfg, CFG_DATA_OPTIONS), "ro,nodev,nosuid,noexec");
+	CHECK_INT(cfg_uint(&cfg, CFG_PART_TIMEOUT), 10);
+}
+
+static void parses_values_and_comments(void)
+{
+	CHECK_INT(parse("# comment\n\n  PART_TIMEOUT=30\nLAUNCHER=\"/opt/nvflare/start.sh\"  # why\n"
+			"LAUNCHER_ARGS='--verify -w /ws'\nTMP_SIZE=2g\n"),
+		  0);
+	CHECK_STR(err, "");
+	CHECK_INT(cfg_uint(&cfg, CFG_PART_TIMEOUT), 30);
+	CHECK_STR(cfg_str(&cfg, CFG_LAUNCHER), "/opt/nvflare/start.sh");
+	CHECK_STR(cfg_str(&cfg, CFG_LAUNCHER_ARGS), "--verify -w /ws");
+	CHECK_STR(cfg_str(&cfg, CFG_TMP_SIZE), "2g");
+	CHECK_INT(cfg.src[CFG_PART_TIMEOUT], CS_FILE);
+	CHECK_INT(cfg.line[CFG_PART_TIMEOUT], 3);
+	CHECK_INT(cfg.src[CFG_DEBUG], CS_DEFAULT);
+}
+
+static void last_line_without_newline(void)
+{
+	CHECK_INT(parse("DEBUG=yes"), 0);
+	CHECK_STR(cfg_str(&cfg, CFG_DEBUG), "yes");
+}
+
+static void unknown_key_names_key_and_line(void)
+{
+	CHECK_INT(parse("DEBUG=no\n\nFROBNICATE=1\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:3: unknown key FROBNICATE");
+}
+
+static void duplicate_key(void)
+{
+	CHECK_INT(parse("DEBUG=no\nDEBUG=yes\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:2: DEBUG: duplicate key (first set on line 1)");
+}
+
+static void bad_enum_value(void)
+{
+	CHECK_INT(parse("ON_FAILURE=halt\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: ON_FAILURE: 'halt' is not one of poweroff|reboot");
+}
+
+static void bad_uint_values(void)
+{
+	CHECK_INT(parse("PART_TIMEOUT=0\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: PART_TIMEOUT: 0 is outside 1..600");
+	CHECK_INT(parse("PART_TIMEOUT=601\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: PART_TIMEOUT: 601 is outside 1..600");
+	CHECK_INT(parse("PART_TIMEOUT=1x\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: PART_TIMEOUT: '1x' is not a number in 1..600");
+	CHECK_INT(parse("PART_TIMEOUT=99999999999999999999\n"), -EINVAL);
+	CHECK_INT(parse("PART_TIMEOUT=\n"), -EINVAL);
+}
+
+static void over_long_line(void)
+{
+	char text[1100];
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "LAUNCHER=/", 10);
+	text[1024] = '\n';
+	text[1025] = '\0';
+	CHECK_INT(parse(text), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: line longer than 1023 bytes");
+}
+
+static void over_long_value(void)
+{
+	char text[400];
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "LAUNCHER=/", 10);
+	text[300] = '\n';
+	text[301] = '\0';
+	CHECK_INT(parse(text), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: value too long");
+}
+
+static void syntax_errors(void)
+{
+	CHECK_INT(parse("DEBUG = yes\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: expected KEY=value without spaces around '='");
+	CHECK_INT(parse("debug=yes\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: expected KEY=value (KEY in A-Z, 0-9, _)");
+	CHECK_INT(parse("LAUNCHER=\"/sbin/init\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: missing closing quote");
+	CHECK_INT(parse("LAUNCHER=/sbin/init extra\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: unexpected text after the value");
+	CHECK_INT(parse("LAUNCHER=$HOME/x\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: shell special character in an unquoted value (quote it)");
+	CHECK_INT(parse("LAUNCHER=\"/a$b\"\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: LAUNCHER: '\\', '$' and '`' are not allowed inside double quotes");
+	CHECK_INT(parse("DEBUG=yes\r\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DEBUG: carriage return (DOS line ending) in the file");
+	CHECK_INT(parse("DEBUG=y\x01s\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DEBUG: control character in the line");
+	CHECK_INT(parse("DEBUG=\xc3\xa9\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DEBUG: non-ASCII byte in the line");
+}
+
+static void too_large_file(void)
+{
+	static char big[CONFIG_FILE_MAX + 2];
+	memset(big, '\n', sizeof(big) - 1);
+	config_defaults(&cfg);
+	CHECK_INT(config_parse_file(&cfg, big, sizeof(big) - 1, "c.conf", err, sizeof(err)), -E2BIG);
+	CHECK_STR(err, "c.conf: file larger than 65536 bytes");
+}
+
+static void path_values(void)
+{
+	CHECK_INT(parse("BOOT_MOUNT=boot\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: BOOT_MOUNT: 'boot' is not a clean absolute path (no '.', '..', '//', trailing "
+		       "'/' or spaces)");
+	CHECK_INT(parse("BOOT_MOUNT=/a/../b\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_MOUNT=/a//b\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_MOUNT=/a/\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_MOUNT=/a/./b\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_MOUNT='/a b'\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_MOUNT=/a/.hidden/b..c\n"), 0);
+}
+
+static void partition_refs(void)
+{
+	CHECK_INT(parse("ROOT_PART=PARTUUID=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n"), 0);
+	CHECK_STR(cfg_str(&cfg, CFG_ROOT_PART), "PARTUUID=0FC63DAF-8483-4772-8E79-3D69D8477DE4");
+	CHECK_INT(parse("ROOT_PART=none\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: ROOT_PART: this partition is required, 'none' is not allowed");
+	CHECK_INT(parse("DATA_PART=none\n"), 0);
+	CHECK_INT(parse("DATA_PART=/dev/vda6\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DATA_PART: '/dev/vda6': expected PARTLABEL=<name>, PARTUUID=<uuid> or none");
+	CHECK_INT(parse("DATA_PART=PARTUUID=1234\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DATA_PART: '1234' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+	CHECK_INT(parse("DATA_PART=PARTLABEL=\n"), -EINVAL);
+	CHECK_INT(parse("DATA_PART=PARTLABEL=a/b\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DATA_PART: partition label 'a/b': only A-Z a-z 0-9 . _ - allowed");
+}
+
+static void partref_normalises_uuid(void)
+{
+	struct partref ref;
+	CHECK_INT(partref_parse("PARTUUID=0FC63DAF-8483-4772-8E79-3D69D8477DE4", &ref, err, sizeof(err)), 0);
+	CHECK_INT(ref.kind, PREF_UUID);
+	CHECK_STR(ref.value, "0fc63daf-8483-4772-8e79-3d69d8477de4");
+	char s[64];
+	partref_str(&ref, s, sizeof(s));
+	CHECK_STR(s, "PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4");
+}
+
+static void sizes(void)
+{
+	CHECK_INT(parse("TMP_SIZE=512M\nSHM_SIZE=50%\n"), 0);
+	CHECK_INT(parse("TMP_SIZE=0\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: TMP_SIZE: '0' is not a size (N, Nk, Nm, Ng or N%, N > 0)");
+	CHECK_INT(parse("TMP_SIZE=101%\n"), -EINVAL);
+	CHECK_INT(parse("TMP_SIZE=5t\n"), -EINVAL);
+	CHECK_INT(parse("TMP_SIZE=5mb\n"), -EINVAL);
+	CHECK_INT(parse("FSTYPE_X=1\n"), -EINVAL);
+	CHECK_INT(parse("ROOT_FSTYPE=Ext4\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: ROOT_FSTYPE: 'Ext4' is not a file-system type name");
+}
+
+static void mount_option_values(void)
+{
+	CHECK_INT(parse("DATA_OPTIONS=ro,nosiud\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: DATA_OPTIONS: unknown mount option 'nosiud'");
+	CHECK_INT(parse("DATA_OPTIONS=ro,,nodev\n"), -EINVAL);
+	CHECK_INT(parse("DATA_OPTIONS=ro,\n"), -EINVAL);
+	CHECK_INT(parse("DATA_OPTIONS=ro,noload,errors=panic\n"), 0);
+}
+
+static void mountopts_table(void)
+{
+	struct mount_opts mo;
+	char s[128];
+	CHECK_INT(mountopts_parse("ro,nodev,nosuid,noexec", &mo, err, sizeof(err)), 0);
+	CHECK_INT(mo.flags, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC);
+	CHECK_STR(mo.data, "");
+	mountopts_flags_str(mo.flags, s, sizeof(s));
+	CHECK_STR(s, "ro,nosuid,nodev,noexec");
+	CHECK_INT(mountopts_parse("ro,rw,noatime,size=10%,mode=1777,noload", &mo, err, sizeof(err)), 0);
+	CHECK_INT(mo.flags, MS_NOATIME);
+	CHECK_STR(mo.data, "size=10%,mode=1777,noload");
+	CHECK_INT(mountopts_parse("ro,x=\"y\"", &mo, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "bad character in mount option 'x=\"y\"'");
+	CHECK_INT(mountopts_parse("=x", &mo, err, sizeof(err)), -EINVAL);
+}
+
+static void cmdline_allow_list(void)
+{
+	config_defaults(&cfg);
+	CHECK_INT(config_parse_cmdline(&cfg,
+				       "BOOT_IMAGE=/vmlinuz console=ttyS0 cvminit.part_timeout=3 "
+				       "cvminit.on_failure=reboot quiet\n",
+				       err, sizeof(err)),
+		  0);
+	CHECK_INT(cfg_uint(&cfg, CFG_PART_TIMEOUT), 3);
+	CHECK_STR(cfg_str(&cfg, CFG_ON_FAILURE), "reboot");
+	CHECK_INT(cfg.src[CFG_ON_FAILURE], CS_CMDLINE);
+}
+
+static void cmdline_overrides_file(void)
+{
+	CHECK_INT(parse("PART_TIMEOUT=30\n"), 0);
+	CHECK_INT(config_parse_cmdline(&cfg, "cvminit.part_timeout=5", err, sizeof(err)), 0);
+	CHECK_INT(cfg_uint(&cfg, CFG_PART_TIMEOUT), 5);
+}
+
+static void cmdline_errors(void)
+{
+	config_defaults(&cfg);
+	CHECK_INT(config_parse_cmdline(&cfg, "quiet cvminit.launcher=/bin/sh", err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel command line: unknown parameter cvminit.launcher");
+	CHECK_INT(config_parse_cmdline(&cfg, "cvminit.debug", err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel command line: cvminit.debug needs a value (cvminit.debug=...)");
+	CHECK_INT(config_parse_cmdline(&cfg, "cvminit.debug=yes cvminit.debug=no", err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel command line: cvminit.debug given twice");
+	CHECK_INT(config_parse_cmdline(&cfg, "cvminit.part_timeout=0", err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "kernel command line: PART_TIMEOUT: 0 is outside 1..600");
+}
+
+static void cmdline_quotes_and_init_args(void)
+{
+	config_defaults(&cfg);
+	CHECK_INT(config_parse_cmdline(&cfg, "a=\"x y cvminit.bogus=1\" cvminit.debug=\"yes\"", err, sizeof(err)),
+		  0);
+	CHECK_STR(cfg_str(&cfg, CFG_DEBUG), "yes");
+	/* Words after "--" are init's arguments, not parameters. */
+	CHECK_INT(config_parse_cmdline(&cfg, "quiet -- cvminit.bogus=1", err, sizeof(err)), 0);
+}
+
+static void canonical_text_and_args(void)
+{
+	char buf[16384];
+	config_defaults(&cfg);
+	int n = config_canonical(&cfg, buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK(!strncmp(buf, "ON_FAILURE=poweroff\nDEBUG=no\nPART_TIMEOUT=10\n", 45));
+	CHECK(strstr(buf, "\nLAUNCHER_CWD=/\n") != NULL);
+	CHECK_INT(config_canonical(&cfg, buf, 10), -ENOSPC);
+
+	char abuf[256];
+	char *argv[CONFIG_ARGS_MAX];
+	CHECK_INT(config_split_args("  a  b\tc ", abuf, sizeof(abuf), argv, CONFIG_ARGS_MAX), 3);
+	CHECK_STR(argv[0], "a");
+	CHECK_STR(argv[2], "c");
+	CHECK_INT(config_split_args("a b c", abuf, sizeof(abuf), argv, 2), -E2BIG);
+	CHECK_INT(config_split_args("", abuf, sizeof(abuf), argv, 2), 0);
+}
+
+static void readme_documents_every_key(void)
+{
+	FILE *f = fopen("README.md", "r");
+	static char text[1 << 17];
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	CHECK(n > 0);
+	for (int i = 0; i < CFG__COUNT; i++) {
+		char cell[80];
+		snprintf(cell, sizeof(cell), "| `%s` |", cfg_defs[i].name);
+		if (!strstr(text, cell))
+			TH_FAIL("README.md lacks a table row for %s", cfg_defs[i].name);
+		if (cfg_defs[i].param && !strstr(text, cfg_defs[i].param))
+			TH_FAIL("README.md does not mention %s", cfg_defs[i].param);
+	}
+}
+
+int main(void)
+{
+	TEST(defaults_are_valid);
+	TEST(parses_values_and_comments);
+	TEST(last_line_without_newline);
+	TEST(unknown_key_names_key_and_line);
+	TEST(duplicate_key);
+	TEST(bad_enum_value);
+	TEST(bad_uint_values);
+	TEST(over_long_line);
+	TEST(over_long_value);
+	TEST(syntax_errors);
+	TEST(too_large_file);
+	TEST(path_values);
+	TEST(partition_refs);
+	TEST(partref_normalises_uuid);
+	TEST(sizes);
+	TEST(mount_option_values);
+	TEST(mountopts_table);
+	TEST(cmdline_allow_list);
+	TEST(cmdline_overrides_file);
+	TEST(cmdline_errors);
+	TEST(cmdline_quotes_and_init_args);
+	TEST(canonical_text_and_args);
+	TEST(readme_documents_every_key);
+	return TH_END();
+}
