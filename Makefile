@@ -43,7 +43,8 @@ INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecs
 
 $(B)/release/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/test/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -59,17 +60,20 @@ HOST_SRCS += host/main.c host/version.c
 HOST_OBJS := $(HOST_SRCS:%.c=$(B)/host/%.o)
 
 $(B)/init: $(INIT_OBJS)
-	$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
-	strip --strip-all -o $@ $@.unstripped
+	@echo "  LD      $@"
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
+	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init: $$(stat -c %s $@) bytes (stripped, static)"
 
 $(B)/init-test: $(INIT_TEST_OBJS)
-	$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
-	strip --strip-all -o $@ $@.unstripped
+	@echo "  LD      $@"
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
+	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init-test: $$(stat -c %s $@) bytes (stripped, static, TEST build)"
 
 $(B)/cvminit: $(HOST_OBJS)
-	$(MUSL_CC) -static -Wl,--gc-sections -o $@ $^ $(DEPS_LDLIBS)
+	@echo "  LD      $@"
+	@$(MUSL_CC) -static -Wl,--gc-sections -o $@ $^ $(DEPS_LDLIBS)
 
 all: $(B)/init $(B)/init-test $(B)/cvminit
 
@@ -84,7 +88,8 @@ UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/test_%)
 define unit_rule
 $(B)/unit/test_$(1): tests/test_$(1).c $$(UNIT_SRCS_$(1)) tests/harness.h
 	@mkdir -p $$(dir $$@)
-	$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -o $$@ tests/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_LIBS_$(1))
+	@echo "  CC      $$@"
+	@$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -o $$@ tests/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_LIBS_$(1))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

@@ -4,10 +4,12 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 want=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/host-packages.txt" | awk '{print $1}')
+# One dpkg-query for all (this runs on every make): "name status" lines.
+# shellcheck disable=SC2086
+have=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $want 2>/dev/null || true)
 missing=""
 for p in $want; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] || missing="$missing $p"
+	printf '%s\n' "$have" | grep -qx "$p installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 echo "cvminit: installing missing build/test packages:$missing"

@@ -58,7 +58,10 @@ age=$MAX_AGE
 [ -f "$stamp" ] && age=$((now - $(stat -c %Y "$stamp")))
 if [ "${CVMINIT_APT_REFRESH:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$age" -ge "$MAX_AGE" ]; then
 	echo "papt: refreshing Debian indices for: $SUITES" >&2
-	if ! opts apt-get -q update >"$ROOT/update.log" 2>&1; then
+	# apt-get update exits 0 when index downloads fail ("W: Failed to
+	# fetch"), which would later read as "no such version": fail here.
+	if ! opts apt-get -q update >"$ROOT/update.log" 2>&1 ||
+		grep -qE '^(E|W): (Failed to fetch|Some index files failed)' "$ROOT/update.log"; then
 		cat "$ROOT/update.log" >&2
 		echo "papt: apt-get update failed (network or keyring); see above" >&2
 		exit 1

@@ -76,10 +76,6 @@ int stage_early(struct boot_ctx *ctx)
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		return log_fail(&ctx->log, -errno, "mlockall: %s", strerror(errno));
 
-	/* configfs carries configfs-tsm (attestation reports); optional here. */
-	snprintf(path, sizeof(path), "%s/kernel/config", ctx->sysfs);
-	if (mount("configfs", path, "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 && errno != EBUSY)
-		log_line(&ctx->log, LOG_INFO, "configfs not available (%s)", strerror(errno));
 	log_line(&ctx->log, LOG_INFO, "mounted /dev /proc /sys /run; core dumps off, memory locked");
 	return 0;
 }

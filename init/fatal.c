@@ -16,6 +16,7 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 		log_open(&ctx->log, ctx->devfs, ctx->procfs);
 	ctx->log.stage = "FATAL";
 	log_line(&ctx->log, LOG_CRIT, "%s: %s", stage, ctx->log.reason);
+	ctx->log.stage = "halt";
 	log_line(&ctx->log, LOG_CRIT, "%s", reboot_wanted ? "rebooting" : "powering off");
 	sync();
 	reboot(reboot_wanted ? RB_AUTOBOOT : RB_POWER_OFF);

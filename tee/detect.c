@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "init/stages.h"
@@ -21,8 +22,23 @@ static const char *tee_name(enum tee_kind k)
 	return k == TEE_SNP ? "snp" : k == TEE_TDX ? "tdx" : "none";
 }
 
+/* configfs carries configfs-tsm (attestation reports) and NVFlare's TDX
+ * attestation expects it at /sys/kernel/config. It may be a module, loaded
+ * by the modules stage, so it is mounted here rather than in early. */
+static void mount_configfs(struct boot_ctx *ctx)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/kernel/config", ctx->sysfs);
+	if (mount("configfs", path, "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		log_line(&ctx->log, LOG_INFO, "configfs mounted at /sys/kernel/config");
+	else if (errno != EBUSY)
+		log_line(&ctx->log, LOG_INFO, "configfs not available (%s)", strerror(errno));
+}
+
 int stage_tee(struct boot_ctx *ctx)
 {
+	mount_configfs(ctx);
 	int snp = exists(ctx->devfs, "sev-guest");
 	int tdx = exists(ctx->devfs, "tdx_guest");
 	int tsm = exists(ctx->sysfs, "kernel/config/tsm/report");

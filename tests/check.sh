@@ -17,7 +17,7 @@ run_suite() {
 	local name=$1; shift
 	local out rc
 	out=$(mktemp)
-	"$@" > >(tee "$out" | sed -E 's/^([0-9]+ passed, [0-9]+ failed.*)$/# '"$name"': \1/') 2>&1
+	"$@" > >(tee "$out" | sed -E 's|^([0-9]+ passed, [0-9]+ failed.*)$|# '"$name"': \1|') 2>&1
 	rc=$?
 	wait
 	cat "$out" >> "$log"

@@ -1,0 +1,348 @@
+# shellcheck shell=bash
+# Helpers for QEMU scenarios (bash). A scenario is qemu-tests/scenarios/NAME.sh;
+# qemu-tests/run.sh runs it with the working directory $WORK (build/qemu/NAME,
+# fresh) and these variables set (each can be overridden from the environment):
+#   REPO           repository root (absolute, found at run time)
+#   WORK NAME      the scenario's work dir and name
+#   INIT_TEST      build/init-test     (the test build of the init)
+#   INIT_RELEASE   build/init
+#   CVMINIT        build/cvminit       (host tool: initramfs builder)
+#   STANDIN        build/standin       (launcher stand-in)
+#   KERNEL_IMAGE KERNEL_MODDIR KERNEL_VER   the pinned kernel (qemu-tests/kernel.sh)
+#   VM_TIMEOUT     hard limit per boot in seconds (default 90)
+# A scenario sources this file, builds what it needs, boots, then asserts:
+#
+#   source "$REPO/qemu-tests/lib.sh"
+#   disk_build [mkdisk.sh options]              -> $DISK (default $WORK/disk.img)
+#   initramfs_build [--init BIN] [--config F] [--modules a,b] [builder args]
+#                                               -> $INITRD ($WORK/initramfs.img)
+#   boot [vm.py options]                        -> $CONSOLE_LOG, $VM_RC, $VM_HOW
+#   part_offset N, part_size N, flip_byte N OFFSET, part_hash N [LEN]   (tamper helpers)
+#   expect_line "exact line"   expect_no_line "exact line"
+#   expect_regex 'ERE'         expect_no_regex 'ERE'
+#   expect_count N "exact line"
+#   expect_poweroff            expect_launched   expect_not_launched
+#   expect_fatal "stage" "reason"   (exactly one distinct FATAL stage line, and it is this one)
+#   expect_mount DIR TYPE OPTS      (the stand-in's mount line for DIR has TYPE and every option in OPTS)
+#   expect_vm_exit N           (vm.py's exit status: 0 exited, 3 expect unmatched, 124 timeout)
+#   expect_boot_within SECONDS (QEMU start to exit, as vm.py measured it)
+#   fail "message"             (a scenario's own check failed)
+#
+# Lines are compared after normalisation: trailing \r, terminal escape
+# sequences and a leading kernel-style timestamp "[    1.234567] " removed
+# (the normalised console is $WORK/console.txt). A failed assertion prints
+# "# " diagnostics quoting the relevant console lines and marks the scenario
+# failed; the remaining assertions still run, and the scenario exits 1 at the end.
+
+set -euo pipefail
+
+: "${REPO:?run scenarios through qemu-tests/run.sh}"
+: "${WORK:?run scenarios through qemu-tests/run.sh}"
+NAME=${NAME:-$(basename "$WORK")}
+INIT_TEST=${INIT_TEST:-$REPO/build/init-test}
+INIT_RELEASE=${INIT_RELEASE:-$REPO/build/init}
+CVMINIT=${CVMINIT:-$REPO/build/cvminit}
+STANDIN=${STANDIN:-$REPO/build/standin}
+VM_TIMEOUT=${VM_TIMEOUT:-90}
+if [ -z "${KERNEL_IMAGE:-}" ] || [ -z "${KERNEL_MODDIR:-}" ]; then
+	_kdir=$("$REPO/qemu-tests/kernel.sh" dir)
+	KERNEL_VER=${KERNEL_VER:-$("$REPO/qemu-tests/kernel.sh" kver)}
+	KERNEL_IMAGE=${KERNEL_IMAGE:-$_kdir/vmlinuz}
+	KERNEL_MODDIR=${KERNEL_MODDIR:-$_kdir/lib/modules/$KERNEL_VER}
+fi
+DISK=${DISK:-$WORK/disk.img}
+INITRD=${INITRD:-$WORK/initramfs.img}
+CONSOLE_LOG=$WORK/console.log
+CONSOLE_TXT=$WORK/console.txt
+VM_RC=""
+VM_HOW=""
+_FAILS=0
+
+_lib_exit() {
+	local rc=$?
+	if [ "$rc" -eq 0 ] && [ "$_FAILS" -gt 0 ]; then
+		echo "# $NAME: $_FAILS assertion(s) failed; console: ${CONSOLE_LOG#"$REPO"/}"
+		exit 1
+	fi
+	exit "$rc"
+}
+trap _lib_exit EXIT
+
+note() { echo "# $*"; }
+
+# Stops the scenario now (setup could not be done): it is reported not ok.
+die() { echo "# $NAME: $*"; exit 1; }
+
+# Assertions run in a subshell without errexit/pipefail: a helper failing
+# inside one can never stop the scenario; each returns 1 when it failed.
+_assert() {
+	local rc=0
+	(set +e +o pipefail; "$@") || rc=$?
+	[ "$rc" -eq 0 ] || _FAILS=$((_FAILS + 1))
+	return 0
+}
+
+_fail() {
+	echo "# FAIL: $1"
+	shift
+	local l
+	for l in "$@"; do echo "#   $l"; done
+	return 1
+}
+
+# ---- building -----------------------------------------------------------
+
+disk_build() {
+	[ -x "$STANDIN" ] || die "stand-in $STANDIN missing (make standin)"
+	"$REPO/qemu-tests/mkdisk.sh" --quiet --out "$DISK" --standin "$STANDIN" "$@" ||
+		die "mkdisk.sh failed"
+}
+
+# initramfs_build [--init BIN] [--config FILE] [--modules LIST] [other builder options]
+# Defaults: --init $INIT_TEST, the modules of qemu-tests/modules, no config
+# (the init's built-in defaults). Writes $INITRD.
+initramfs_build() {
+	local init=$INIT_TEST args=()
+	local modules
+	modules=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$REPO/qemu-tests/modules" | paste -sd, -)
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--init) init=$2; shift 2 ;;
+		--modules) modules=$2; shift 2 ;;
+		*) args+=("$1"); shift ;;
+		esac
+	done
+	[ -x "$init" ] || die "init $init missing (make)"
+	[ -x "$CVMINIT" ] || die "host tool $CVMINIT missing (make)"
+	local modargs=()
+	[ -n "$modules" ] && modargs=(--kernel-modules "$KERNEL_MODDIR" --modules "$modules")
+	"$CVMINIT" initramfs build --init "$init" ${modargs[@]+"${modargs[@]}"} \
+		${args[@]+"${args[@]}"} --output "$INITRD" >"$WORK/initramfs.log" 2>&1 || {
+		sed 's/^/#   /' "$WORK/initramfs.log"
+		die "cvminit initramfs build failed"
+	}
+}
+
+# part_offset N / part_size N: byte offset and size of slot N in $DISK
+# (from $DISK.layout, written by mkdisk.sh).
+part_offset() { awk -v n="$1" '$1 == n { print $3 }' "$DISK.layout"; }
+part_size() { awk -v n="$1" '$1 == n { print $4 }' "$DISK.layout"; }
+
+# flip_byte N OFFSET: inverts one byte of slot N at OFFSET (bytes from the
+# partition's start), in place (tamper tests).
+flip_byte() {
+	local base
+	base=$(part_offset "$1")
+	[ -n "$base" ] || die "flip_byte: no slot $1 in $DISK.layout"
+	python3 - "$DISK" $((base + $2)) <<'PY'
+import sys
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))
+PY
+}
+
+# part_hash N [LEN]: SHA-256 of slot N's first LEN bytes (default: all of it),
+# e.g. to show a LUKS header is unchanged by a failed unlock.
+part_hash() {
+	local off len
+	off=$(part_offset "$1")
+	len=${2:-$(part_size "$1")}
+	[ -n "$off" ] || die "part_hash: no slot $1 in $DISK.layout"
+	dd if="$DISK" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none |
+		sha256sum | awk '{print $1}'
+}
+
+# config_file NAME <<'EOF' ... EOF : writes $WORK/NAME from stdin, prints its path.
+config_file() { cat > "$WORK/$1"; echo "$WORK/$1"; }
+
+# ---- booting ------------------------------------------------------------
+
+# boot [vm.py options]: boots $INITRD with $DISK (unless --no-disk is the first
+# option) and records the console. Never fails by itself: assert afterwards
+# (expect_poweroff, expect_vm_exit ...). Sets VM_RC (vm.py's exit status),
+# VM_HOW (power-off, reboot, panic, exit, timeout, ...) and VM_SECONDS.
+boot() {
+	local disk=(--disk "$DISK")
+	if [ "${1:-}" = --no-disk ]; then disk=(); shift; fi
+	[ -f "$INITRD" ] || die "no initramfs $INITRD (initramfs_build)"
+	set +e
+	python3 "$REPO/qemu-tests/vm.py" --kernel "$KERNEL_IMAGE" --initrd "$INITRD" \
+		${disk[@]+"${disk[@]}"} --log "$CONSOLE_LOG" --timeout "$VM_TIMEOUT" \
+		--result "$WORK/vm.json" "$@" 2>"$WORK/vm.stderr"
+	VM_RC=$?
+	set -e
+	VM_HOW=$(sed -n 's/.*"how": "\([^"]*\)".*/\1/p' "$WORK/vm.json" 2>/dev/null || true)
+	VM_SECONDS=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$WORK/vm.json" 2>/dev/null || true)
+	note "boot: ${VM_HOW:-?} after ${VM_SECONDS:-?} s (vm.py exit $VM_RC)"
+	[ "$VM_RC" -le 3 ] || [ "$VM_RC" -eq 124 ] || sed 's/^/#   /' "$WORK/vm.stderr"
+	normalize_console
+}
+
+# Writes $CONSOLE_TXT from $CONSOLE_LOG.
+normalize_console() {
+	[ -f "$CONSOLE_LOG" ] || : > "$CONSOLE_LOG"
+	sed -E -e 's/\r+$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[c78]//g' \
+		-e 's/^\[ *[0-9]+\.[0-9]+\] //' "$CONSOLE_LOG" > "$CONSOLE_TXT"
+}
+
+_console() { [ -f "$CONSOLE_TXT" ] || normalize_console; }
+
+# Quotes console lines for a diagnostic: those sharing the longest prefix of
+# $1 (cut at a space, ':' or '=', at least 6 characters) with some line, else
+# the last 15 lines.
+_quote_near() {
+	local want=$1 i c lines=""
+	for ((i = ${#want}; i >= 6; i--)); do
+		c=${want:i-1:1}
+		[[ "$c" == " " || "$c" == ":" || "$c" == "=" ]] || continue
+		lines=$(grep -nF -- "${want:0:i}" "$CONSOLE_TXT" | head -n 25)
+		[ -n "$lines" ] && break
+	done
+	if [ -z "$lines" ]; then
+		echo "#   (no console line starts like that; last lines:)"
+		lines=$(grep -n '' "$CONSOLE_TXT" | tail -n 15)
+		[ -n "$lines" ] || lines="(console empty)"
+	fi
+	printf '%s\n' "$lines" | sed 's/^/#   | /'
+	return 1
+}
+
+# ---- assertions ---------------------------------------------------------
+
+expect_line() { _assert _expect_line "$@"; }
+_expect_line() {
+	_console
+	grep -qxF -- "$1" "$CONSOLE_TXT" && return 0
+	_fail "expected console line: $1"
+	_quote_near "$1"
+}
+
+expect_no_line() { _assert _expect_no_line "$@"; }
+_expect_no_line() {
+	_console
+	local hits
+	hits=$(grep -nxF -- "$1" "$CONSOLE_TXT" | head -n 5 || true)
+	[ -z "$hits" ] && return 0
+	_fail "unexpected console line: $1"
+	printf '%s\n' "$hits" | sed 's/^/#   | /'
+	return 1
+}
+
+expect_regex() { _assert _expect_regex "$@"; }
+_expect_regex() {
+	_console
+	grep -qE -- "$1" "$CONSOLE_TXT" && return 0
+	_fail "expected a console line matching /$1/"
+	_quote_near "$(printf '%s' "$1" | sed -E 's/^\^//; s/[][\\.*+?(){}|$^].*//')"
+}
+
+expect_no_regex() { _assert _expect_no_regex "$@"; }
+_expect_no_regex() {
+	_console
+	local hits
+	hits=$(grep -nE -- "$1" "$CONSOLE_TXT" | head -n 5 || true)
+	[ -z "$hits" ] && return 0
+	_fail "unexpected console line matching /$1/"
+	printf '%s\n' "$hits" | sed 's/^/#   | /'
+	return 1
+}
+
+expect_count() { _assert _expect_count "$@"; }
+_expect_count() {
+	_console
+	local n
+	n=$(grep -cxF -- "$2" "$CONSOLE_TXT" || true)
+	[ "$n" -eq "$1" ] && return 0
+	_fail "expected $1 time(s), found $n: $2"
+	_quote_near "$2"
+}
+
+expect_poweroff() { _assert _expect_poweroff "$@"; }
+_expect_poweroff() {
+	_console
+	grep -qxF 'reboot: Power down' "$CONSOLE_TXT" && return 0
+	_fail "the guest did not power off (vm.py: ${VM_HOW:-?}, exit ${VM_RC:-?})"
+	grep -n '' "$CONSOLE_TXT" | tail -n 12 | sed 's/^/#   | /'
+	return 1
+}
+
+expect_launched() {
+	expect_line "STANDIN: NVFlare stand-in launched"
+}
+
+expect_not_launched() { _assert _expect_not_launched "$@"; }
+_expect_not_launched() {
+	_console
+	local hits
+	hits=$(grep -nF 'STANDIN:' "$CONSOLE_TXT" | head -n 5 || true)
+	[ -z "$hits" ] && return 0
+	_fail "the launcher ran, it should not have"
+	printf '%s\n' "$hits" | sed 's/^/#   | /'
+	return 1
+}
+
+# expect_fatal STAGE REASON: the console has the line "cvminit: FATAL: STAGE: REASON"
+# and no other, different "cvminit: FATAL: <stage>: <reason>" line (a
+# follow-up such as "cvminit: FATAL: powering off" has no stage and is not
+# counted).
+expect_fatal() { _assert _expect_fatal "$@"; }
+_expect_fatal() {
+	_console
+	local want="cvminit: FATAL: $1: $2" all distinct
+	all=$(grep -nE '^cvminit: FATAL: [a-z0-9_]+: ' "$CONSOLE_TXT" || true)
+	distinct=$(printf '%s\n' "$all" | sed '/^$/d; s/^[0-9]*://' | sort -u | grep -c . || true)
+	if grep -qxF -- "$want" "$CONSOLE_TXT" && [ "$distinct" -eq 1 ]; then
+		return 0
+	fi
+	if [ -z "$all" ]; then
+		_fail "no FATAL line; expected: $want"
+		grep -n '^cvminit: ' "$CONSOLE_TXT" | tail -n 12 | sed 's/^/#   | /'
+		[ -s "$CONSOLE_TXT" ] || echo "#   (console empty)"
+	else
+		_fail "expected exactly one FATAL line: $want"
+		printf '%s\n' "$all" | head -n 10 | sed 's/^/#   | /'
+	fi
+	return 1
+}
+
+# expect_mount DIR TYPE OPTS: the stand-in reported a mount of TYPE at DIR
+# whose options include each comma-separated option of OPTS (order free).
+expect_mount() { _assert _expect_mount "$@"; }
+_expect_mount() {
+	_console
+	local dir=$1 type=$2 opts=$3 line o missing=""
+	line=$(awk -v d="$dir" '$1 == "STANDIN:" && $2 == "mount" && $4 == d' "$CONSOLE_TXT" | tail -n 1)
+	if [ -z "$line" ]; then
+		_fail "no mount at $dir reported by the stand-in"
+		grep -n '^STANDIN: mount ' "$CONSOLE_TXT" | sed 's/^/#   | /'
+		return 1
+	fi
+	local have_type have_opts
+	have_type=$(printf '%s' "$line" | awk '{print $5}')
+	have_opts=,$(printf '%s' "$line" | awk '{print $6}'),
+	[ "$have_type" = "$type" ] || missing="type $type (is $have_type)"
+	IFS=, read -r -a _o <<<"$opts"
+	for o in "${_o[@]}"; do
+		[[ "$have_opts" == *",$o,"* ]] || missing+="${missing:+, }$o"
+	done
+	[ -z "$missing" ] && return 0
+	_fail "mount at $dir lacks: $missing"
+	echo "#   | $line"
+	return 1
+}
+
+expect_vm_exit() { _assert _expect_vm_exit "$@"; }
+_expect_vm_exit() {
+	[ "${VM_RC:-x}" = "$1" ] && return 0
+	_fail "vm.py exit status ${VM_RC:-none}, expected $1 (${VM_HOW:-?})"
+	sed 's/^/#   /' "$WORK/vm.stderr" 2>/dev/null | tail -n 5
+	return 1
+}
+
+expect_boot_within() { _assert _expect_boot_within "$@"; }
+_expect_boot_within() {
+	awk -v s="${VM_SECONDS:-}" -v m="$1" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }' && return 0
+	_fail "the boot took ${VM_SECONDS:-?} s, more than $1 s"
+}
+
+fail() { _assert _fail "$@"; }

@@ -1,0 +1,42 @@
+# qemu-tests/: the pinned test kernel, the launcher stand-in, the demo disk
+# and the QEMU scenarios (see qemu-tests/README.md).
+#
+#   make kernel        fetch + verify + extract the pinned Debian kernel (cached)
+#   make standin       build/standin, the launcher stand-in (static musl)
+#   make demo-disk     build/demo/disk.img, the six-partition demo disk
+#   make qemu-check    every scenario (or QEMU_SCENARIOS="boot-plain ...")
+
+KERNEL_VER := $(shell sed -n 's/^KVER=//p' qemu-tests/kernel.lock)
+KERNEL_DIR := $(CVMINIT_CACHE)/kernel/$(KERNEL_VER)
+KERNEL_IMAGE := $(KERNEL_DIR)/vmlinuz
+KERNEL_MODDIR := $(KERNEL_DIR)/lib/modules/$(KERNEL_VER)
+export KERNEL_VER KERNEL_IMAGE KERNEL_MODDIR
+
+STANDIN_CC ?= musl-gcc
+STANDIN_CFLAGS := -static -Os -std=gnu11 $(WARN)
+QEMU_SCENARIOS ?=
+
+.PHONY: kernel standin demo-disk qemu-check
+
+# Cheap when cached: kernel.sh checks its stamp and returns.
+kernel:
+	@qemu-tests/kernel.sh >/dev/null
+
+standin: $(B)/standin
+
+$(B)/standin: qemu-tests/standin/standin.c
+	@mkdir -p $(dir $@)
+	$(STANDIN_CC) $(STANDIN_CFLAGS) -o $@ $<
+	strip --strip-all $@
+
+demo-disk: $(B)/standin
+	@mkdir -p $(B)/demo
+	qemu-tests/mkdisk.sh --out $(B)/demo/disk.img --standin $(B)/standin
+
+qemu-check: kernel $(B)/standin $(B)/init-test $(B)/cvminit
+	@qemu-tests/run.sh $(QEMU_SCENARIOS)
+
+# make check runs the scenarios as one suite; make demo boots the demo disk.
+CHECK_SUITES += qemu-tests/run.sh
+CHECK_DEPS += kernel $(B)/standin
+demo: kernel $(B)/standin
