@@ -48,11 +48,13 @@ $(B)/release/%.o: %.c | deps
 
 $(B)/test/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -DCVMINIT_TEST_BUILD -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -DCVMINIT_TEST_BUILD -MMD -MP -c $< -o $@
 
 $(B)/host/%.o: %.c | deps
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -DCVMINIT_HOST_TOOL -MMD -MP -c $< -o $@
+	@echo "  CC      $@"
+	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) $(DEPS_CFLAGS) -DCVMINIT_HOST_TOOL -MMD -MP -c $< -o $@
 
 INIT_OBJS := $(INIT_SRCS:%.c=$(B)/release/%.o)
 INIT_TEST_OBJS := $(INIT_SRCS:%.c=$(B)/test/%.o) $(INIT_TEST_SRCS:%.c=$(B)/test/%.o)
@@ -85,11 +87,13 @@ UNIT_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-fram
 	-fno-sanitize-recover=undefined
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/test_%)
 
+# tests/test_NAME.c is the test program unless UNIT_MAIN_NAME names another.
 define unit_rule
-$(B)/unit/test_$(1): tests/test_$(1).c $$(UNIT_SRCS_$(1)) tests/harness.h
+UNIT_MAIN_$(1) ?= tests/test_$(1).c
+$(B)/unit/test_$(1): $$(UNIT_MAIN_$(1)) $$(UNIT_SRCS_$(1)) tests/harness.h
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
-	@$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -o $$@ tests/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_LIBS_$(1))
+	@$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -o $$@ $$(UNIT_MAIN_$(1)) $$(UNIT_SRCS_$(1)) $$(UNIT_LIBS_$(1))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

@@ -109,6 +109,32 @@ static int validate_size(const char *value)
 	return strchr("kKmMgG", *p) ? 0 : -EINVAL;
 }
 
+static int validate_hex(const char *value, size_t minlen, size_t maxlen)
+{
+	size_t n = strlen(value);
+
+	if (n % 2 || n < minlen || n > maxlen)
+		return -EINVAL;
+	for (const char *p = value; *p; p++)
+		if (!isxdigit((unsigned char)*p))
+			return -EINVAL;
+	return 0;
+}
+
+static int validate_bytes(const char *value)
+{
+	unsigned long long v = 0;
+
+	if (!*value || strlen(value) > 19)
+		return -EINVAL;
+	for (const char *p = value; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		v = v * 10 + (unsigned long long)(*p - '0');
+	}
+	return v % 4096 == 0 ? 0 : -EINVAL;
+}
+
 int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen)
 {
 	const struct cfg_def *d = &cfg_defs[id];
@@ -169,6 +195,41 @@ int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		return 0;
+	case CT_ROOTHASH:
+		if (strcmp(value, "none") != 0 && validate_hex(value, 64, 64) < 0) {
+			snprintf(err, errlen, "%s: expected 64 hex digits (a sha256 root hash) or none", d->name);
+			return -EINVAL;
+		}
+		return 0;
+	case CT_HASHLOC: {
+		struct partref ref;
+		if (!strcmp(value, "appended"))
+			return 0;
+		if (partref_parse(value, &ref, why, sizeof(why)) < 0 || ref.kind == PREF_NONE) {
+			snprintf(err, errlen, "%s: expected appended, PARTLABEL=<name> or PARTUUID=<uuid>", d->name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case CT_BYTES:
+		if (validate_bytes(value) < 0) {
+			snprintf(err, errlen, "%s: '%s' is not a byte count that is a multiple of 4096", d->name,
+				 value);
+			return -EINVAL;
+		}
+		return 0;
+	case CT_HEX: {
+		unsigned long hi = 0;
+		const char *dots = strstr(d->spec, "..");
+		if (dots)
+			hi = strtoul(dots + 2, NULL, 10);
+		if (validate_hex(value, 0, hi * 2) < 0) {
+			snprintf(err, errlen, "%s: expected an even number of hex digits, at most %lu bytes", d->name,
+				 hi);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	case CT_ARGS: {
 		char buf[CONFIG_VALUE_MAX + 1];
 		char *argv[CONFIG_ARGS_MAX];
@@ -413,6 +474,55 @@ const char *cfg_str(const struct cvm_config *cfg, enum cfg_id id)
 unsigned cfg_uint(const struct cvm_config *cfg, enum cfg_id id)
 {
 	return (unsigned)strtoul(cfg->val[id], NULL, 10);
+}
+
+unsigned long long cfg_u64(const struct cvm_config *cfg, enum cfg_id id)
+{
+	return strtoull(cfg->val[id], NULL, 10);
+}
+
+struct verity_keys {
+	const char *part_name;
+	enum cfg_id part, roothash, hash, offset;
+};
+
+int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen)
+{
+	static const struct verity_keys vk[] = {
+		{ "p2", CFG_BOOT_PART, CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH, CFG_BOOT_VERITY_HASH_OFFSET },
+		{ "p4", CFG_CONFIG_PART, CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
+		  CFG_CONFIG_VERITY_HASH_OFFSET },
+	};
+
+	for (size_t i = 0; i < sizeof(vk) / sizeof(vk[0]); i++) {
+		int part_none = cfg_is(cfg, vk[i].part, "none");
+		int hash_none = cfg_is(cfg, vk[i].roothash, "none");
+		if (part_none) {
+			if (!hash_none) {
+				snprintf(err, errlen, "%s is set but %s=none", cfg_defs[vk[i].roothash].name,
+					 cfg_defs[vk[i].part].name);
+				return -EINVAL;
+			}
+			continue;
+		}
+		if (hash_none) {
+			if (test_build)
+				continue;
+			snprintf(err, errlen, "%s is not set: a release build mounts %s only through dm-verity",
+				 cfg_defs[vk[i].roothash].name, vk[i].part_name);
+			return -EINVAL;
+		}
+		if (cfg_is(cfg, vk[i].hash, "appended") && cfg_u64(cfg, vk[i].offset) == 0) {
+			snprintf(err, errlen, "%s must give the data size when the hash tree is appended",
+				 cfg_defs[vk[i].offset].name);
+			return -EINVAL;
+		}
+	}
+	if (cfg_is(cfg, CFG_ROOT_ENCRYPTION, "none") && !test_build) {
+		snprintf(err, errlen, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 bool cfg_is(const struct cvm_config *cfg, enum cfg_id id, const char *value)

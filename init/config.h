@@ -14,6 +14,12 @@
 #define CONFIG_VALUE_MAX 255
 #define CONFIG_ARGS_MAX 16
 
+#ifdef CVMINIT_TEST_BUILD
+#define KS_CHOICES "prompt|keyfile"
+#else
+#define KS_CHOICES "prompt"
+#endif
+
 enum cfg_id {
 #define KEY(id, name, type, spec, def, param, help) CFG_##id,
 #include "init/config_keys.def"
@@ -21,7 +27,10 @@ enum cfg_id {
 	CFG__COUNT
 };
 
-enum cfg_type { CT_ENUM, CT_UINT, CT_PARTREF, CT_FSTYPE, CT_PATH, CT_MOUNTOPTS, CT_SIZE, CT_ARGS };
+enum cfg_type {
+	CT_ENUM, CT_UINT, CT_PARTREF, CT_FSTYPE, CT_PATH, CT_MOUNTOPTS, CT_SIZE, CT_ARGS,
+	CT_ROOTHASH, CT_HASHLOC, CT_BYTES, CT_HEX,
+};
 enum cfg_source { CS_DEFAULT, CS_FILE, CS_CMDLINE };
 
 struct cfg_def {
@@ -51,8 +60,13 @@ int config_parse_cmdline(struct cvm_config *cfg, const char *cmdline, char *err,
 /* Checks one value against its key's type; 0 or -EINVAL with err filled. */
 int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen);
 
+/* Rules across keys, and what a release build refuses: a partition that is
+ * configured must be protected as DESIGN.md says. 0 or -EINVAL with err. */
+int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen);
+
 const char *cfg_str(const struct cvm_config *cfg, enum cfg_id id);
 unsigned cfg_uint(const struct cvm_config *cfg, enum cfg_id id);
+unsigned long long cfg_u64(const struct cvm_config *cfg, enum cfg_id id);
 bool cfg_is(const struct cvm_config *cfg, enum cfg_id id, const char *value);
 
 /* Canonical text ("KEY=value\n" for every key, in schema order) whose

@@ -39,6 +39,9 @@ int stage_config(struct boot_ctx *ctx)
 	r = config_parse_cmdline(&ctx->cfg, cmdline, err, sizeof(err));
 	if (r < 0)
 		return log_fail(&ctx->log, r, "%s", err);
+	r = config_check_policy(&ctx->cfg, CVMINIT_IS_TEST_BUILD, err, sizeof(err));
+	if (r < 0)
+		return log_fail(&ctx->log, r, "%s", err);
 	ctx->log.debug = cfg_is(&ctx->cfg, CFG_DEBUG, "yes");
 
 	char canon[CFG__COUNT * (CONFIG_VALUE_MAX + 40)];

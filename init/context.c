@@ -13,7 +13,4 @@ void boot_ctx_init(struct boot_ctx *ctx)
 	ctx->sysroot = "/sysroot";
 	ctx->config_path = CONFIG_PATH;
 	ctx->modules_path = "/etc/cvminit/modules.load";
-#ifdef CVMINIT_TEST_BUILD
-	ctx->test_build = true;
-#endif
 }

@@ -10,15 +10,28 @@
 /* The one boot context, passed explicitly to every stage. No stage keeps
  * state anywhere else. */
 
-enum part_role { ROLE_BOOT, ROLE_ROOT, ROLE_CONFIG, ROLE_JOBS, ROLE_DATA, ROLE__COUNT };
+/* The partitions of DESIGN.md's table, plus the optional separate hash
+ * partitions of the two dm-verity volumes. */
+enum part_role {
+	ROLE_BOOT, ROLE_ROOT, ROLE_CONFIG, ROLE_JOBS, ROLE_DATA, ROLE_BOOT_HASH, ROLE_CONFIG_HASH, ROLE__COUNT
+};
 
 enum tee_kind { TEE_NONE, TEE_SNP, TEE_TDX };
+
+/* A compile-time constant, so that a release build contains neither the
+ * test-only code paths nor their strings. */
+#ifdef CVMINIT_TEST_BUILD
+#define CVMINIT_IS_TEST_BUILD 1
+#else
+#define CVMINIT_IS_TEST_BUILD 0
+#endif
 
 struct found_part {
 	bool wanted;
 	bool present;
 	char name[32]; /* kernel name, e.g. vda2 */
 	char dev[64];  /* device node to open, e.g. /dev/vda2 */
+	char mapped[64]; /* the dm device once verity/LUKS2 opened it */
 };
 
 struct boot_ctx {
@@ -33,7 +46,6 @@ struct boot_ctx {
 	const char *config_path;  /* embedded configuration */
 	const char *modules_path; /* module load list */
 
-	bool test_build;
 	uint8_t config_digest[32];
 
 	enum tee_kind tee;

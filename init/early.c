@@ -67,7 +67,7 @@ int stage_early(struct boot_ctx *ctx)
 		write_all(fd, "on\n", 3);
 		close(fd);
 	}
-	if (ctx->test_build)
+	if (CVMINIT_IS_TEST_BUILD)
 		log_line(&ctx->log, LOG_WARN, "TEST BUILD: not for production (no TEE required, test-only key sources)");
 
 	/* Secrets must never reach a core file or swap. */

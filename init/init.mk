@@ -4,6 +4,11 @@ INIT_SRCS += $(sort $(wildcard init/*.c)) $(sort $(wildcard crypto/*.c)) $(sort 
 
 UNIT_TESTS += config
 UNIT_SRCS_config := init/config.c init/mountopts.c init/partref.c
+# The same tests against the test build's schema (key-file sources exist).
+UNIT_TESTS += config_testbuild
+UNIT_SRCS_config_testbuild := $(UNIT_SRCS_config)
+UNIT_CFLAGS_config_testbuild := -DCVMINIT_TEST_BUILD
+UNIT_MAIN_config_testbuild := tests/test_config.c
 UNIT_TESTS += partitions
 UNIT_SRCS_partitions := init/partitions.c init/partref.c init/config.c init/mountopts.c init/util.c init/log.c init/context.c
 UNIT_TESTS += harden

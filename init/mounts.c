@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "crypto/luks.h"
 #include "init/mountopts.h"
 #include "init/partitions.h"
 #include "init/stages.h"
@@ -44,19 +45,44 @@ static int mount_role(struct boot_ctx *ctx, enum part_role role)
 		log_line(&ctx->log, LOG_INFO, "%s: not configured", d->name);
 		return 0;
 	}
-	return mount_at(ctx, ctx->parts[role].dev, d->name, cfg_str(&ctx->cfg, d->fstype),
+	const char *dev = ctx->parts[role].mapped[0] ? ctx->parts[role].mapped : ctx->parts[role].dev;
+	return mount_at(ctx, dev, d->name, cfg_str(&ctx->cfg, d->fstype),
 			d->mount < CFG__COUNT ? cfg_str(&ctx->cfg, d->mount) : "/", cfg_str(&ctx->cfg, d->options));
 }
 
 int stage_root(struct boot_ctx *ctx)
 {
+	int r;
+
 	if (mkdir(ctx->sysroot, 0755) < 0 && errno != EEXIST)
 		return log_fail(&ctx->log, -errno, "cannot create %s: %s", ctx->sysroot, strerror(errno));
+	if (cfg_is(&ctx->cfg, CFG_ROOT_ENCRYPTION, "luks")) {
+		r = luks_open_role(ctx, ROLE_ROOT);
+		if (r < 0)
+			return r;
+	} else if (CVMINIT_IS_TEST_BUILD) {
+		log_line(&ctx->log, LOG_WARN, "root: plain, not encrypted (ROOT_ENCRYPTION=none, TEST BUILD)");
+	} else {
+		return log_fail(&ctx->log, -EINVAL, "ROOT_ENCRYPTION=none in a release build");
+	}
 	return mount_role(ctx, ROLE_ROOT);
 }
 
 int stage_jobstore(struct boot_ctx *ctx)
 {
+	int r;
+
+	if (!ctx->parts[ROLE_JOBS].wanted) {
+		log_line(&ctx->log, LOG_INFO, "jobs: not configured");
+		return 0;
+	}
+	if (cfg_is(&ctx->cfg, CFG_JOB_STORE_ENCRYPTION, "luks")) {
+		r = luks_open_role(ctx, ROLE_JOBS);
+		if (r < 0)
+			return r;
+	} else {
+		log_line(&ctx->log, LOG_INFO, "jobs: plain, not encrypted (JOB_STORE_ENCRYPTION=none)");
+	}
 	return mount_role(ctx, ROLE_JOBS);
 }
 

@@ -18,6 +18,8 @@ const struct role_def role_defs[ROLE__COUNT] = {
 	[ROLE_CONFIG] = { "config", CFG_CONFIG_PART, CFG_CONFIG_FSTYPE, CFG_CONFIG_MOUNT, CFG_CONFIG_OPTIONS },
 	[ROLE_JOBS] = { "jobs", CFG_JOBS_PART, CFG_JOBS_FSTYPE, CFG_JOBS_MOUNT, CFG_JOBS_OPTIONS },
 	[ROLE_DATA] = { "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
+	[ROLE_BOOT_HASH] = { "boot hash", CFG_BOOT_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
+	[ROLE_CONFIG_HASH] = { "config hash", CFG_CONFIG_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
 };
 
 static int read_attr(const char *sysfs, const char *name, const char *attr, char *buf, size_t len)
@@ -185,7 +187,10 @@ int stage_partitions(struct boot_ctx *ctx)
 	int n = 0, need_uuid = 0;
 
 	for (int r = 0; r < ROLE__COUNT; r++) {
-		if (partref_parse(cfg_str(&ctx->cfg, role_defs[r].part), &refs[r], err, sizeof(err)) < 0)
+		const char *v = cfg_str(&ctx->cfg, role_defs[r].part);
+		if (!strcmp(v, "appended"))
+			v = "none"; /* the hash tree lives inside the data partition */
+		if (partref_parse(v, &refs[r], err, sizeof(err)) < 0)
 			return log_fail(&ctx->log, -EINVAL, "%s: %s", cfg_defs[role_defs[r].part].name, err);
 		ctx->parts[r].wanted = refs[r].kind != PREF_NONE;
 		need_uuid |= refs[r].kind == PREF_UUID;
@@ -238,7 +243,7 @@ int stage_partitions(struct boot_ctx *ctx)
 		partref_str(&refs[r], rs, sizeof(rs));
 		if (ctx->parts[r].wanted)
 			log_line(&ctx->log, LOG_INFO, "%s: %s is %s", role_defs[r].name, rs, ctx->parts[r].dev);
-		else
+		else if (r < ROLE_BOOT_HASH)
 			log_line(&ctx->log, LOG_INFO, "%s: not configured", role_defs[r].name);
 	}
 	return 0;

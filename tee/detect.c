@@ -48,7 +48,7 @@ int stage_tee(struct boot_ctx *ctx)
 		return log_fail(&ctx->log, -EINVAL, "both /dev/sev-guest and /dev/tdx_guest exist: refusing to guess");
 	ctx->tee = snp ? TEE_SNP : tdx ? TEE_TDX : TEE_NONE;
 	if (ctx->tee == TEE_NONE) {
-		if (ctx->test_build) {
+		if (CVMINIT_IS_TEST_BUILD) {
 			log_line(&ctx->log, LOG_WARN, "no SEV-SNP or TDX guest interface: continuing because this is a TEST BUILD");
 			return 0;
 		}

@@ -1,6 +1,7 @@
 /* Configuration file and kernel command-line parsing: every error names the
  * key and line, and nothing invalid is accepted. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -10,7 +11,11 @@
 #include "init/partref.h"
 #include "tests/harness.h"
 
+#ifdef CVMINIT_TEST_BUILD
+TH_DEFINE("config-testbuild");
+#else
 TH_DEFINE("config");
+#endif
 
 static struct cvm_config cfg;
 static char err[512];
@@ -280,6 +285,80 @@ static void canonical_text_and_args(void)
 	CHECK_INT(config_split_args("", abuf, sizeof(abuf), argv, 2), 0);
 }
 
+static void verity_values(void)
+{
+	const char *h = "BOOT_VERITY_ROOTHASH=0123456789abcdef0123456789abcdef0123456789ABCDEF0123456789abcdef\n";
+	CHECK_INT(parse(h), 0);
+	CHECK_INT(parse("BOOT_VERITY_ROOTHASH=0123\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: BOOT_VERITY_ROOTHASH: expected 64 hex digits (a sha256 root hash) or none");
+	CHECK_INT(parse("CONFIG_VERITY_HASH=PARTLABEL=cvm-config-hash\n"), 0);
+	CHECK_INT(parse("CONFIG_VERITY_HASH=none\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: CONFIG_VERITY_HASH: expected appended, PARTLABEL=<name> or PARTUUID=<uuid>");
+	CHECK_INT(parse("CONFIG_VERITY_HASH_OFFSET=8392704\n"), 0);
+	CHECK_INT(parse("CONFIG_VERITY_HASH_OFFSET=8392705\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: CONFIG_VERITY_HASH_OFFSET: '8392705' is not a byte count that is a multiple of 4096");
+	CHECK_INT(parse("CONFIG_VERITY_HASH_OFFSET=99999999999999999999\n"), -EINVAL);
+	CHECK_INT(parse("BOOT_VERITY_SALT=00ff\n"), 0);
+	CHECK_INT(parse("BOOT_VERITY_SALT=0\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: BOOT_VERITY_SALT: expected an even number of hex digits, at most 256 bytes");
+	CHECK_INT(parse("BOOT_VERITY_SALT=\"\"\n"), 0);
+	CHECK_INT(parse("VERITY_ON_CORRUPTION=ignore\n"), -EINVAL);
+	CHECK_INT(parse("VERITY_PREVERIFY=all\n"), 0);
+}
+
+static int policy(const char *text, bool test_build)
+{
+	int r = parse(text);
+	if (r < 0)
+		return r;
+	err[0] = '\0';
+	return config_check_policy(&cfg, test_build, err, sizeof(err));
+}
+
+#define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void release_requires_protection(void)
+{
+	CHECK_INT(policy("ROOT_ENCRYPTION=luks\n", false), -EINVAL);
+	CHECK_STR(err, "BOOT_VERITY_ROOTHASH is not set: a release build mounts p2 only through dm-verity");
+	CHECK_INT(policy("BOOT_PART=none\n", false), -EINVAL);
+	CHECK_STR(err, "CONFIG_VERITY_ROOTHASH is not set: a release build mounts p4 only through dm-verity");
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\n", false), -EINVAL);
+	CHECK_STR(err, "CONFIG_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false),
+		  0);
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n", false),
+		  0);
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH
+			 "\nCONFIG_VERITY_HASH_OFFSET=4096\nROOT_ENCRYPTION=none\n",
+			 false),
+		  -EINVAL);
+	CHECK_STR(err, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
+	CHECK_INT(policy("BOOT_PART=none\nBOOT_VERITY_ROOTHASH=" RH "\n", true), -EINVAL);
+	CHECK_STR(err, "BOOT_VERITY_ROOTHASH is set but BOOT_PART=none");
+}
+
+static void test_build_allows_plain(void)
+{
+	CHECK_INT(policy("ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\n", true), 0);
+}
+
+static void key_sources_of_this_build(void)
+{
+#ifdef CVMINIT_TEST_BUILD
+	CHECK_INT(parse("ROOT_KEY_SOURCE=keyfile\nROOT_KEYFILE=/etc/cvminit/keys/r\n"), 0);
+	CHECK_STR(cfg_str(&cfg, CFG_ROOT_KEYFILE), "/etc/cvminit/keys/r");
+#else
+	/* The release build does not even know the key-file source. */
+	CHECK_INT(parse("ROOT_KEY_SOURCE=keyfile\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt");
+	CHECK_INT(parse("ROOT_KEYFILE=/etc/cvminit/keys/r\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: unknown key ROOT_KEYFILE");
+#endif
+	CHECK_INT(parse("JOBS_KEY_SOURCE=prompt\nPROMPT_TRIES=10\n"), 0);
+	CHECK_INT(parse("PROMPT_TRIES=11\n"), -EINVAL);
+}
+
 static void readme_documents_every_key(void)
 {
 	FILE *f = fopen("README.md", "r");
@@ -323,6 +402,10 @@ int main(void)
 	TEST(cmdline_errors);
 	TEST(cmdline_quotes_and_init_args);
 	TEST(canonical_text_and_args);
+	TEST(verity_values);
+	TEST(release_requires_protection);
+	TEST(test_build_allows_plain);
+	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);
 	return TH_END();
 }

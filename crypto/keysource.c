@@ -1,0 +1,146 @@
+#include "crypto/keysource.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+int prompt_read_line(int fd, struct secret *key)
+{
+	int overflow = 0;
+
+	secret_clear(key);
+	for (;;) {
+		char c;
+		ssize_t n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return key->len || overflow ? 0 : -ENODATA;
+		if (c == '\n' || c == '\r')
+			break;
+		if (key->len >= PASSPHRASE_MAX || key->len >= key->cap) {
+			overflow = 1; /* keep reading to the end of the line */
+			continue;
+		}
+		key->data[key->len++] = (uint8_t)c;
+	}
+	if (overflow) {
+		secret_clear(key);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Echo off before the prompt is printed; restored on every path. */
+static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, struct secret *key)
+{
+	char path[64], prompt[160];
+	struct termios old, quiet;
+	int fd, r, have_tty;
+
+	snprintf(path, sizeof(path), "%s/console", ctx->devfs);
+	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	have_tty = tcgetattr(fd, &old) == 0;
+	if (have_tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s): ", req->label, req->device);
+	r = write(fd, prompt, strlen(prompt)) < 0 ? -errno : 0;
+	if (r == 0)
+		r = prompt_read_line(fd, key);
+	if (have_tty)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* the newline is cosmetic */
+	}
+	close(fd);
+	return r;
+}
+
+static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
+{
+	_cleanup_secret_ struct secret *key = NULL;
+	int r = secret_new(&key, PASSPHRASE_MAX + 1);
+
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot allocate locked memory for a passphrase: %s", strerror(-r));
+	for (unsigned i = 1; i <= req->tries; i++) {
+		unsigned left = req->tries - i;
+		r = prompt_once(ctx, req, key);
+		if (r == -ENODATA)
+			return log_fail(&ctx->log, r, "no input on the console for the %s passphrase", req->label);
+		if (r == -E2BIG) {
+			log_line(&ctx->log, LOG_WARN, "passphrase for %s longer than %d bytes (%u %s left)",
+				 req->label, PASSPHRASE_MAX, left, left == 1 ? "try" : "tries");
+			continue;
+		}
+		if (r < 0)
+			return log_fail(&ctx->log, r, "console prompt failed: %s", strerror(-r));
+		r = key->len ? try_key(arg, key) : -EPERM;
+		secret_clear(key);
+		if (r == 0)
+			return 0;
+		if (r != -EPERM)
+			return r; /* try_key recorded why */
+		log_line(&ctx->log, LOG_WARN, "wrong passphrase for %s (%u %s left)", req->label, left,
+			 left == 1 ? "try" : "tries");
+	}
+	return log_fail(&ctx->log, -EPERM, "no valid passphrase for %s after %u %s", req->label, req->tries,
+			req->tries == 1 ? "try" : "tries");
+}
+
+#ifdef CVMINIT_TEST_BUILD
+/* Test builds only: the key is a file inside the initramfs. */
+static int unlock_by_keyfile(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
+{
+	_cleanup_secret_ struct secret *key = NULL;
+	int r = secret_new(&key, 8192);
+	int fd;
+
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot allocate locked memory for a key: %s", strerror(-r));
+	fd = open(req->keyfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_fail(&ctx->log, -errno, "key file %s for %s: %s", req->keyfile, req->label,
+				strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, key->data + key->len, key->cap - key->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		key->len += (size_t)n;
+		if (key->len == key->cap) {
+			close(fd);
+			return log_fail(&ctx->log, -E2BIG, "key file %s is larger than %zu bytes", req->keyfile,
+					key->cap - 1);
+		}
+	}
+	close(fd);
+	if (key->len == 0)
+		return log_fail(&ctx->log, -EINVAL, "key file %s is empty", req->keyfile);
+	r = try_key(arg, key);
+	if (r == -EPERM)
+		return log_fail(&ctx->log, r, "the key file %s does not open %s", req->keyfile, req->label);
+	return r;
+}
+#endif
+
+int keysource_unlock(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
+{
+	if (!strcmp(req->source, "prompt"))
+		return unlock_by_prompt(ctx, req, try_key, arg);
+#ifdef CVMINIT_TEST_BUILD
+	if (!strcmp(req->source, "keyfile"))
+		return unlock_by_keyfile(ctx, req, try_key, arg);
+#endif
+	return log_fail(&ctx->log, -EINVAL, "key source '%s' is not available in this build", req->source);
+}

@@ -1,0 +1,31 @@
+#ifndef CVMINIT_KEYSOURCE_H
+#define CVMINIT_KEYSOURCE_H
+
+#include "crypto/secret.h"
+#include "init/context.h"
+
+/* One interface for every way a LUKS2 key reaches the init: a source yields
+ * candidate keys, each handed to try_key until one opens the volume. Later
+ * sources (TPM2, SNP-derived, attested delivery) plug in here. */
+
+/* Returns 0 when the key opened the volume, -EPERM when the key is wrong
+ * (another try may follow), other -errno to stop at once. */
+typedef int (*try_key_fn)(void *arg, const struct secret *key);
+
+struct key_request {
+	const char *label;  /* "root", "jobs" */
+	const char *device; /* what is being unlocked, for the prompt */
+	const char *source; /* the configured source: "prompt", "keyfile", ... */
+	const char *keyfile;
+	unsigned tries;
+};
+
+int keysource_unlock(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg);
+
+#define PASSPHRASE_MAX 512
+
+/* Reads one line from fd with echo off into key (without the newline).
+ * 0, -ENODATA on end of input, -E2BIG when longer than PASSPHRASE_MAX. */
+int prompt_read_line(int fd, struct secret *key);
+
+#endif

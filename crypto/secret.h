@@ -1,0 +1,30 @@
+#ifndef CVMINIT_SECRET_H
+#define CVMINIT_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Key material lives only in these: page-aligned, mlock'ed, excluded from
+ * core dumps, wiped and unmapped when freed. One owner frees it, on every
+ * path: declare with _cleanup_secret_. Never log the content or the length. */
+struct secret {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+/* 0 or -errno (-ENOMEM, or the mlock error). */
+int secret_new(struct secret **out, size_t cap);
+void secret_free(struct secret *s);
+static inline void secret_freep(struct secret **s)
+{
+	if (*s)
+		secret_free(*s);
+	*s = NULL;
+}
+#define _cleanup_secret_ __attribute__((cleanup(secret_freep)))
+
+/* Zeroes the used bytes (keeps the buffer). */
+void secret_clear(struct secret *s);
+
+#endif
