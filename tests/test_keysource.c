@@ -1,0 +1,181 @@
+/* Key sources: reading a passphrase line (bounded, nothing kept on
+ * overflow), the key-file source of test builds, and locked secrets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "crypto/keysource.h"
+#include "tests/harness.h"
+
+#ifdef CVMINIT_TEST_BUILD
+TH_DEFINE("keysource-testbuild");
+#else
+TH_DEFINE("keysource");
+#endif
+
+static struct secret *key;
+
+static int feed(const char *text, size_t len)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	if (write(fds[1], text, len) != (ssize_t)len)
+		TH_FAIL("short write");
+	close(fds[1]);
+	return fds[0];
+}
+
+static void reads_one_line(void)
+{
+	int fd = feed("s3cret pass\nnext\n", 17);
+	CHECK_INT(prompt_read_line(fd, key), 0);
+	CHECK_INT(key->len, 11);
+	CHECK_MEM(key->data, "s3cret pass", 11);
+	CHECK_INT(prompt_read_line(fd, key), 0);
+	CHECK_INT(key->len, 4);
+	CHECK_INT(prompt_read_line(fd, key), -ENODATA);
+	close(fd);
+}
+
+static void carriage_return_ends_line(void)
+{
+	int fd = feed("abc\r\n", 5);
+	CHECK_INT(prompt_read_line(fd, key), 0);
+	CHECK_INT(key->len, 3);
+	close(fd);
+}
+
+static void last_line_without_newline(void)
+{
+	int fd = feed("xyz", 3);
+	CHECK_INT(prompt_read_line(fd, key), 0);
+	CHECK_INT(key->len, 3);
+	close(fd);
+}
+
+static void overflow_keeps_nothing(void)
+{
+	static char big[PASSPHRASE_MAX + 20];
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	int fd = feed(big, sizeof(big));
+	CHECK_INT(prompt_read_line(fd, key), -E2BIG);
+	CHECK_INT(key->len, 0);
+	for (size_t i = 0; i < key->cap; i++)
+		if (key->data[i]) {
+			TH_FAIL("byte %zu not wiped", i);
+			break;
+		}
+	close(fd);
+}
+
+static void secret_is_locked_and_cleared(void)
+{
+	unsigned char vec = 0;
+	CHECK(key->cap >= PASSPHRASE_MAX);
+	CHECK_INT(mincore(key->data, 1, &vec), 0);
+	CHECK(vec & 1); /* resident: mlock'ed pages are */
+	memcpy(key->data, "xx", 2);
+	key->len = 2;
+	secret_clear(key);
+	CHECK_INT(key->len, 0);
+	CHECK_INT(key->data[0], 0);
+}
+
+#ifdef CVMINIT_TEST_BUILD
+static struct boot_ctx ctx;
+static int tries;
+static const char *want;
+
+static int try_key(void *arg, const struct secret *k)
+{
+	tries++;
+	return k->len == strlen(want) && !memcmp(k->data, want, k->len) ? 0 : -EPERM;
+}
+
+static void keyfile_source(void)
+{
+	char path[] = "/tmp/cvminit-key-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(write(fd, "key\0bytes", 9) == 9);
+	close(fd);
+	boot_ctx_init(&ctx);
+	struct key_request req = { "jobs", "/dev/vda5", "keyfile", path, 3 };
+	want = "key\0bytes";
+	tries = 0;
+	/* binary keys: the length is the file's, not strlen */
+	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), -EPERM);
+	CHECK_INT(tries, 1);
+	char reason[300];
+	snprintf(reason, sizeof(reason), "the key file %s does not open jobs", path);
+	CHECK_STR(ctx.log.reason, reason);
+	unlink(path);
+	req.keyfile = "/nonexistent/key";
+	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), -ENOENT);
+	CHECK_STR(ctx.log.reason, "key file /nonexistent/key for jobs: No such file or directory");
+}
+
+static void keyfile_matches(void)
+{
+	char path[] = "/tmp/cvminit-key-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(write(fd, "k3y", 3) == 3);
+	close(fd);
+	boot_ctx_init(&ctx);
+	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3 };
+	want = "k3y";
+	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), 0);
+	unlink(path);
+}
+
+static void empty_keyfile(void)
+{
+	char path[] = "/tmp/cvminit-key-XXXXXX";
+	close(mkstemp(path));
+	boot_ctx_init(&ctx);
+	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3 };
+	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), -EINVAL);
+	unlink(path);
+}
+#else
+static struct boot_ctx ctx;
+static int never(void *arg, const struct secret *k)
+{
+	return 0;
+}
+
+static void release_has_no_keyfile_source(void)
+{
+	boot_ctx_init(&ctx);
+	struct key_request req = { "root", "/dev/vda3", "keyfile", "/k", 3 };
+	CHECK_INT(keysource_unlock(&ctx, &req, never, NULL), -EINVAL);
+	CHECK_STR(ctx.log.reason, "key source 'keyfile' is not available in this build");
+}
+#endif
+
+int main(void)
+{
+	if (secret_new(&key, PASSPHRASE_MAX + 1) < 0) {
+		printf("not ok - unit/keysource/secret_new\n");
+		return 1;
+	}
+	TEST(reads_one_line);
+	TEST(carriage_return_ends_line);
+	TEST(last_line_without_newline);
+	TEST(overflow_keeps_nothing);
+	TEST(secret_is_locked_and_cleared);
+#ifdef CVMINIT_TEST_BUILD
+	TEST(keyfile_source);
+	TEST(keyfile_matches);
+	TEST(empty_keyfile);
+#else
+	TEST(release_has_no_keyfile_source);
+#endif
+	secret_free(key);
+	return TH_END();
+}
