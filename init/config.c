@@ -518,6 +518,14 @@ int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err
 			return -EINVAL;
 		}
 	}
+	if (cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "tpm2") && cfg_is(cfg, CFG_TPM_MEASURE, "none")) {
+		snprintf(err, errlen, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
+		return -EINVAL;
+	}
+	if (cfg_is(cfg, CFG_JOBS_KEY_SOURCE, "tpm2")) {
+		snprintf(err, errlen, "JOBS_KEY_SOURCE=tpm2: the job store's key belongs to the model owner, not to this machine");
+		return -EINVAL;
+	}
 	if (cfg_is(cfg, CFG_ROOT_ENCRYPTION, "none") && !test_build) {
 		snprintf(err, errlen, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
 		return -EINVAL;

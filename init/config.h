@@ -15,9 +15,9 @@
 #define CONFIG_ARGS_MAX 16
 
 #ifdef CVMINIT_TEST_BUILD
-#define KS_CHOICES "prompt|keyfile"
+#define KS_CHOICES "prompt|tpm2|keyfile"
 #else
-#define KS_CHOICES "prompt"
+#define KS_CHOICES "prompt|tpm2"
 #endif
 
 enum cfg_id {

@@ -22,3 +22,7 @@ UNIT_SRCS_keysource := crypto/keysource.c crypto/secret.c init/log.c init/util.c
 UNIT_SRCS_keysource_testbuild := $(UNIT_SRCS_keysource)
 UNIT_CFLAGS_keysource_testbuild := -DCVMINIT_TEST_BUILD
 UNIT_MAIN_keysource_testbuild := tests/test_keysource.c
+
+.PHONY: readme-keys
+readme-keys:
+	@init/keytable.py README.md

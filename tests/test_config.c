@@ -338,6 +338,17 @@ static void release_requires_protection(void)
 	CHECK_STR(err, "BOOT_VERITY_ROOTHASH is set but BOOT_PART=none");
 }
 
+static void tpm2_rules(void)
+{
+	CHECK_INT(policy("ROOT_KEY_SOURCE=tpm2\nTPM_MEASURE=none\n", true), -EINVAL);
+	CHECK_STR(err, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
+	CHECK_INT(policy("JOBS_KEY_SOURCE=tpm2\n", true), -EINVAL);
+	CHECK_STR(err, "JOBS_KEY_SOURCE=tpm2: the job store's key belongs to the model owner, not to this machine");
+	CHECK_INT(policy("ROOT_KEY_SOURCE=tpm2\nROOT_TPM2_FALLBACK=prompt\n", true), 0);
+	CHECK_INT(parse("MEASURE_PCR=16\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: MEASURE_PCR: 16 is outside 8..15");
+}
+
 static void test_build_allows_plain(void)
 {
 	CHECK_INT(policy("ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\n", true), 0);
@@ -351,7 +362,7 @@ static void key_sources_of_this_build(void)
 #else
 	/* The release build does not even know the key-file source. */
 	CHECK_INT(parse("ROOT_KEY_SOURCE=keyfile\n"), -EINVAL);
-	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt");
+	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt|tpm2");
 	CHECK_INT(parse("ROOT_KEYFILE=/etc/cvminit/keys/r\n"), -EINVAL);
 	CHECK_STR(err, "c.conf:1: unknown key ROOT_KEYFILE");
 #endif
@@ -405,6 +416,7 @@ int main(void)
 	TEST(verity_values);
 	TEST(release_requires_protection);
 	TEST(test_build_allows_plain);
+	TEST(tpm2_rules);
 	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);
 	return TH_END();
