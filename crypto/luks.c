@@ -68,3 +68,22 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 		 req.source, log_elapsed_ms(&ctx->log) - t0);
 	return 0;
 }
+
+int luks_uuid(const char *dev, char *out, size_t len)
+{
+	struct crypt_device *cd = NULL;
+	int r = crypt_init(&cd, dev);
+
+	if (r < 0)
+		return r;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r == 0) {
+		const char *u = crypt_get_uuid(cd);
+		if (u)
+			snprintf(out, len, "%s", u);
+		else
+			r = -ENOENT;
+	}
+	crypt_free(cd);
+	return r;
+}

@@ -8,4 +8,7 @@
  * writes nothing to the disk. */
 int luks_open_role(struct boot_ctx *ctx, enum part_role role);
 
+/* The LUKS2 header's UUID of dev (read only), for the evidence document. */
+int luks_uuid(const char *dev, char *out, size_t len);
+
 #endif

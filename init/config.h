@@ -16,7 +16,9 @@
 
 #ifdef CVMINIT_TEST_BUILD
 #define KS_CHOICES "prompt|tpm2|keyfile"
+#define TEE_CHOICES "auto|snp|tdx|mock"
 #else
+#define TEE_CHOICES "auto|snp|tdx"
 #define KS_CHOICES "prompt|tpm2"
 #endif
 

@@ -18,8 +18,9 @@ ALLOWED = {
     'BYTES': lambda s: 'bytes, multiple of 4096',
     'HEX': lambda s: 'hex (empty: any)',
 }
-KS = 'prompt, tpm2 (test builds also: keyfile)'
-LINE = re.compile(r'KEY\((\w+), "(\w+)", (\w+), ("[^"]*"|KS_CHOICES), "([^"]*)", (NULL|"[^"]*"), "([^"]*)"\)')
+MACROS = {'KS_CHOICES': 'prompt, tpm2 (test builds also: keyfile)',
+          'TEE_CHOICES': 'auto, snp, tdx (test builds also: mock)'}
+LINE = re.compile(r'KEY\((\w+), "(\w+)", (\w+), ("[^"]*"|KS_CHOICES|TEE_CHOICES), "([^"]*)", (NULL|"[^"]*"), "([^"]*)"\)')
 HEADER = '| key | default | allowed | kernel parameter | meaning |\n| --- | --- | --- | --- | --- |\n'
 
 
@@ -30,8 +31,8 @@ def rows(defs):
         if not m:
             continue
         _, name, typ, spec, default, param, meaning = m.groups()
-        if spec == 'KS_CHOICES':
-            allowed = KS
+        if spec in MACROS:
+            allowed = MACROS[spec]
         else:
             spec = spec.strip('"')
             allowed = spec.replace('|', ', ') if typ == 'ENUM' else ALLOWED[typ](spec)

@@ -1,8 +1,157 @@
-/* Stage 8: the attestation report bound to what was measured. */
+/* Stage 8: the attestation report, bound to what was verified and measured:
+ * REPORT_DATA = SHA-512 of the canonical evidence document. The report, the
+ * document and any certificates are kept under /run/cvminit/attestation for
+ * NVFlare (CCManager / SNPAuthorizer) and remote verifiers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+
+#include "crypto/hash.h"
+#include "crypto/luks.h"
 #include "init/stages.h"
+#include "init/util.h"
+#include "tee/evidence.h"
+#include "tee/guest.h"
+#include "tee/snp_report.h"
+#include "tee/tdx_quote.h"
+
+#define ATTEST_DIR "/run/cvminit/attestation"
+#define EVENTLOG_PATH "/run/log/cvminit/tpm2-measure.log"
+
+static int write_out(struct boot_ctx *ctx, const char *name, const void *data, size_t len)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), ATTEST_DIR "/%s", name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return log_fail(&ctx->log, -errno, "cannot write %s: %s", path, strerror(errno));
+	r = write_all(fd, data, len);
+	close(fd);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot write %s: %s", path, strerror(-r));
+	return 0;
+}
+
+static void luks_uuid_of(struct boot_ctx *ctx, enum part_role role, enum cfg_id enc, char *out, size_t len)
+{
+	snprintf(out, len, "none");
+	if (ctx->parts[role].wanted && cfg_is(&ctx->cfg, enc, "luks") && luks_uuid(ctx->parts[role].dev, out, len) < 0)
+		snprintf(out, len, "none");
+}
+
+static void eventlog_digest(char hex[65])
+{
+	char *text = NULL;
+	size_t len = 0;
+	uint8_t d[32];
+
+	if (read_file_max(EVENTLOG_PATH, 1 << 20, &text, &len) == 0 && hash_sha256(text, len, d) == 0)
+		hex_encode(d, sizeof(d), hex, 65);
+	else
+		strcpy(hex, "none");
+	free(text);
+}
+
+static const uint8_t *measurement_of(const struct tee_report *rep, size_t *len)
+{
+	static struct snp_report snp;
+	static struct tdx_tdreport td;
+	char why[128];
+
+	if (rep->kind == TEE_SNP && snp_report_parse(rep->data, rep->len, &snp, why, sizeof(why)) == 0) {
+		*len = sizeof(snp.measurement);
+		return snp.measurement;
+	}
+	if (rep->kind == TEE_TDX && tdx_tdreport_parse(rep->data, rep->len, &td, why, sizeof(why)) == 0) {
+		*len = sizeof(td.mr_td);
+		return td.mr_td;
+	}
+	return NULL;
+}
 
 int stage_attest(struct boot_ctx *ctx)
 {
-	log_line(&ctx->log, LOG_INFO, "no attestation report in this configuration");
-	return 0;
+	char config_hex[65], log_hex[65], root_uuid[64], jobs_uuid[64], doc[1024], err[300];
+	uint8_t report_data[64];
+	struct tee_report *rep;
+	int n, r;
+
+	if (ctx->tee == TEE_NONE) {
+		/* stage_tee let this through only in a test build */
+		log_line(&ctx->log, LOG_WARN, "no TEE: no attestation report");
+		return 0;
+	}
+	hex_encode(ctx->config_digest, sizeof(ctx->config_digest), config_hex, sizeof(config_hex));
+	eventlog_digest(log_hex);
+	luks_uuid_of(ctx, ROLE_ROOT, CFG_ROOT_ENCRYPTION, root_uuid, sizeof(root_uuid));
+	luks_uuid_of(ctx, ROLE_JOBS, CFG_JOB_STORE_ENCRYPTION, jobs_uuid, sizeof(jobs_uuid));
+	struct evidence_inputs in = {
+		.boot_roothash = ctx->parts[ROLE_BOOT].wanted ? cfg_str(&ctx->cfg, CFG_BOOT_VERITY_ROOTHASH) : "none",
+		.config_roothash = cfg_str(&ctx->cfg, CFG_CONFIG_VERITY_ROOTHASH),
+		.root_luks_uuid = root_uuid,
+		.jobs_luks_uuid = jobs_uuid,
+		.config_sha256 = config_hex,
+		.eventlog_sha256 = log_hex,
+		.nonce = cfg_str(&ctx->cfg, CFG_ATTEST_NONCE),
+	};
+	/* Root hashes may have been typed in upper case: the document is lower. */
+	char boot_rh[65], config_rh[65];
+	snprintf(boot_rh, sizeof(boot_rh), "%s", in.boot_roothash);
+	snprintf(config_rh, sizeof(config_rh), "%s", in.config_roothash);
+	for (char *p = boot_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	for (char *p = config_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	in.boot_roothash = boot_rh;
+	in.config_roothash = config_rh;
+	n = evidence_build(&in, doc, sizeof(doc));
+	if (n < 0)
+		return log_fail(&ctx->log, n, "cannot build the evidence document");
+	if (mbedtls_sha512((const unsigned char *)doc, (size_t)n, report_data, 0) != 0)
+		return log_fail(&ctx->log, -EIO, "SHA-512 failed");
+
+	rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return log_fail(&ctx->log, -ENOMEM, "out of memory");
+	r = tee_get_report(ctx, report_data, rep);
+	if (r == 0 && tee_check_own_report(&ctx->cfg, rep->kind, rep->data, rep->len, report_data, err, sizeof(err)) < 0)
+		r = log_fail(&ctx->log, -EPERM, "%s", err);
+	if (r == 0 && mkdir_p_nofollow(ATTEST_DIR, 0755) < 0)
+		r = log_fail(&ctx->log, -errno, "cannot create " ATTEST_DIR);
+	if (r == 0)
+		r = write_out(ctx, "report.bin", rep->data, rep->len);
+	if (r == 0)
+		r = write_out(ctx, "evidence.json", doc, (size_t)n);
+	if (r == 0 && rep->certs_len)
+		r = write_out(ctx, "certs.bin", rep->certs, rep->certs_len);
+	if (r == 0) {
+		size_t mlen = 0, olen = 0;
+		const uint8_t *m = measurement_of(rep, &mlen);
+		unsigned char b64[96];
+		if (m && mbedtls_base64_encode(b64, sizeof(b64), &olen, m, mlen) == 0) {
+			char line[128];
+			b64[olen] = '\0';
+			/* The line NVIDIA's CVM tooling reads from the console. */
+			snprintf(line, sizeof(line), "Measurement: %s\n", b64);
+			log_console_raw(&ctx->log, line);
+			char rdhex[17];
+			hex_encode(report_data, 8, rdhex, sizeof(rdhex));
+			log_line(&ctx->log, LOG_INFO,
+				 "%s report from %s (%zu bytes), REPORT_DATA sha512(evidence.json) %s...; launch measurement %s",
+				 rep->kind == TEE_SNP ? "SNP" : "TDX", rep->provider, rep->len, rdhex, b64);
+		}
+	}
+	tee_report_free(rep);
+	free(rep);
+	return r;
 }
