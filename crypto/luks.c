@@ -9,6 +9,7 @@
 #include <libcryptsetup.h>
 
 #include "crypto/keysource.h"
+#include "crypto/snp_key.h"
 #include "init/partitions.h"
 
 struct luks_try {
@@ -59,7 +60,10 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 	};
 	struct luks_try t = { ctx, cd, name, label };
 	double t0 = log_elapsed_ms(&ctx->log);
-	r = keysource_unlock(ctx, &req, try_passphrase, &t);
+	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived"))
+		r = snp_unlock(ctx, cd, name, p->dev);
+	else
+		r = keysource_unlock(ctx, &req, try_passphrase, &t);
 	crypt_free(cd);
 	if (r < 0)
 		return r;

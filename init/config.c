@@ -230,6 +230,36 @@ int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	case CT_FLAGS: {
+		/* comma-separated words of spec, each at most once */
+		char seen[CONFIG_VALUE_MAX + 2] = ",";
+		const char *p = value;
+		if (!*value)
+			goto bad_flags;
+		while (*p) {
+			const char *end = strchr(p, ',');
+			size_t n = end ? (size_t)(end - p) : strlen(p);
+			char word[64];
+			if (n == 0 || n >= sizeof(word))
+				goto bad_flags;
+			memcpy(word, p, n);
+			word[n] = '\0';
+			char needle[68];
+			snprintf(needle, sizeof(needle), ",%s,", word);
+			if (validate_enum(d->spec, word) < 0 || strstr(seen, needle))
+				goto bad_flags;
+			strncat(seen, word, sizeof(seen) - strlen(seen) - 2);
+			strcat(seen, ",");
+			p += n;
+			if (*p == ',' && !*++p)
+				goto bad_flags;
+		}
+		return 0;
+bad_flags:
+		snprintf(err, errlen, "%s: '%s' is not a comma-separated list of distinct words from %s", d->name, value,
+			 d->spec);
+		return -EINVAL;
+	}
 	case CT_ARGS: {
 		char buf[CONFIG_VALUE_MAX + 1];
 		char *argv[CONFIG_ARGS_MAX];
@@ -520,6 +550,14 @@ int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err
 	}
 	if (cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "tpm2") && cfg_is(cfg, CFG_TPM_MEASURE, "none")) {
 		snprintf(err, errlen, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
+		return -EINVAL;
+	}
+	if (cfg_is(cfg, CFG_ROOT_ENROLL, "yes") && !cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "snp-derived")) {
+		snprintf(err, errlen, "ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");
+		return -EINVAL;
+	}
+	if (cfg_is(cfg, CFG_JOBS_KEY_SOURCE, "snp-derived")) {
+		snprintf(err, errlen, "JOBS_KEY_SOURCE=snp-derived: the job store's key belongs to the model owner, not to this machine");
 		return -EINVAL;
 	}
 	if (cfg_is(cfg, CFG_JOBS_KEY_SOURCE, "tpm2")) {

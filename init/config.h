@@ -15,11 +15,13 @@
 #define CONFIG_ARGS_MAX 16
 
 #ifdef CVMINIT_TEST_BUILD
-#define KS_CHOICES "prompt|tpm2|keyfile"
+#define KS_CHOICES "prompt|tpm2|snp-derived|keyfile"
+#define PROVISION_CHOICES "prompt|keyfile"
 #define TEE_CHOICES "auto|snp|tdx|mock"
 #else
 #define TEE_CHOICES "auto|snp|tdx"
-#define KS_CHOICES "prompt|tpm2"
+#define KS_CHOICES "prompt|tpm2|snp-derived"
+#define PROVISION_CHOICES "prompt"
 #endif
 
 enum cfg_id {
@@ -31,7 +33,7 @@ enum cfg_id {
 
 enum cfg_type {
 	CT_ENUM, CT_UINT, CT_PARTREF, CT_FSTYPE, CT_PATH, CT_MOUNTOPTS, CT_SIZE, CT_ARGS,
-	CT_ROOTHASH, CT_HASHLOC, CT_BYTES, CT_HEX,
+	CT_ROOTHASH, CT_HASHLOC, CT_BYTES, CT_HEX, CT_FLAGS,
 };
 enum cfg_source { CS_DEFAULT, CS_FILE, CS_CMDLINE };
 

@@ -17,10 +17,12 @@ ALLOWED = {
     'HASHLOC': lambda s: 'appended, `PARTLABEL=<name>`, `PARTUUID=<uuid>`',
     'BYTES': lambda s: 'bytes, multiple of 4096',
     'HEX': lambda s: 'hex (empty: any)',
+    'FLAGS': lambda s: 'comma-separated: ' + s.replace('|', ', '),
 }
-MACROS = {'KS_CHOICES': 'prompt, tpm2 (test builds also: keyfile)',
-          'TEE_CHOICES': 'auto, snp, tdx (test builds also: mock)'}
-LINE = re.compile(r'KEY\((\w+), "(\w+)", (\w+), ("[^"]*"|KS_CHOICES|TEE_CHOICES), "([^"]*)", (NULL|"[^"]*"), "([^"]*)"\)')
+MACROS = {'KS_CHOICES': 'prompt, tpm2, snp-derived (test builds also: keyfile)',
+          'TEE_CHOICES': 'auto, snp, tdx (test builds also: mock)',
+          'PROVISION_CHOICES': 'prompt (test builds also: keyfile)'}
+LINE = re.compile(r'KEY\((\w+), "(\w+)", (\w+), ("[^"]*"|KS_CHOICES|TEE_CHOICES|PROVISION_CHOICES), "([^"]*)", (NULL|"[^"]*"), "([^"]*)"\)')
 HEADER = '| key | default | allowed | kernel parameter | meaning |\n| --- | --- | --- | --- | --- |\n'
 
 

@@ -64,6 +64,11 @@ void log_vline(struct cvm_log *log, enum log_level level, const char *fmt, va_li
 	if (level == LOG_DEBUG && !log->debug)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* "root: root: ..." reads badly: a message naming its own stage first
+	 * is printed once. */
+	size_t sl = strlen(log->stage);
+	if (!strncmp(msg, log->stage, sl) && msg[sl] == ':' && msg[sl + 1] == ' ')
+		memmove(msg, msg + sl + 2, strlen(msg + sl + 2) + 1);
 	/* One record per line: never let a message carry its own newlines. */
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')

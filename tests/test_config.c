@@ -349,6 +349,21 @@ static void tpm2_rules(void)
 	CHECK_STR(err, "c.conf:1: MEASURE_PCR: 16 is outside 8..15");
 }
 
+static void snp_key_rules(void)
+{
+	CHECK_INT(parse("SNP_KEY_FIELDS=measurement,policy,guest-svn\n"), 0);
+	CHECK_INT(parse("SNP_KEY_FIELDS=measurement,measurement\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: SNP_KEY_FIELDS: 'measurement,measurement' is not a comma-separated list of distinct "
+		       "words from policy|image-id|family-id|measurement|guest-svn|tcb-version");
+	CHECK_INT(parse("SNP_KEY_FIELDS=measurement,\n"), -EINVAL);
+	CHECK_INT(parse("SNP_KEY_FIELDS=host-data\n"), -EINVAL);
+	CHECK_INT(parse("SNP_KEY_FIELDS=\"\"\n"), -EINVAL);
+	CHECK_INT(policy("ROOT_ENROLL=yes\n", true), -EINVAL);
+	CHECK_STR(err, "ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");
+	CHECK_INT(policy("ROOT_ENROLL=yes\nROOT_KEY_SOURCE=snp-derived\n", true), 0);
+	CHECK_INT(policy("JOBS_KEY_SOURCE=snp-derived\n", true), -EINVAL);
+}
+
 static void test_build_allows_plain(void)
 {
 	CHECK_INT(policy("ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\n", true), 0);
@@ -362,7 +377,7 @@ static void key_sources_of_this_build(void)
 #else
 	/* The release build does not even know the key-file source. */
 	CHECK_INT(parse("ROOT_KEY_SOURCE=keyfile\n"), -EINVAL);
-	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt|tpm2");
+	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt|tpm2|snp-derived");
 	CHECK_INT(parse("ROOT_KEYFILE=/etc/cvminit/keys/r\n"), -EINVAL);
 	CHECK_STR(err, "c.conf:1: unknown key ROOT_KEYFILE");
 #endif
@@ -417,6 +432,7 @@ int main(void)
 	TEST(release_requires_protection);
 	TEST(test_build_allows_plain);
 	TEST(tpm2_rules);
+	TEST(snp_key_rules);
 	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);
 	return TH_END();

@@ -1,0 +1,274 @@
+#include "crypto/snp_key.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/hkdf.h>
+#include <mbedtls/md.h>
+
+#include "crypto/keysource.h"
+#include "crypto/secret.h"
+#include "tee/guest.h"
+
+static const char *const field_names[] = { "policy", "image-id", "family-id", "measurement", "guest-svn", "tcb-version" };
+
+static uint64_t field_mask(const char *list)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++) {
+		size_t n = strlen(field_names[i]);
+		for (const char *p = list; (p = strstr(p, field_names[i])) != NULL; p += n)
+			if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+				mask |= 1ull << i;
+	}
+	return mask;
+}
+
+static void key_params(struct boot_ctx *ctx, struct snp_key_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->root_key_select = cfg_is(&ctx->cfg, CFG_SNP_KEY_ROOT, "vmrk") ? 1 : 0;
+	p->guest_field_select = field_mask(cfg_str(&ctx->cfg, CFG_SNP_KEY_FIELDS));
+	p->vmpl = cfg_uint(&ctx->cfg, CFG_SNP_VMPL);
+	p->guest_svn = cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN);
+}
+
+/* derived key -> HKDF-SHA256(label) -> base64: the keyslot's passphrase. */
+static int derive_passphrase(struct boot_ctx *ctx, struct secret *pass)
+{
+	_cleanup_secret_ struct secret *raw = NULL;
+	uint8_t okm[32];
+	struct snp_key_params p;
+	size_t olen = 0;
+	int r = secret_new(&raw, 64);
+
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot allocate locked memory");
+	key_params(ctx, &p);
+	r = tee_derived_key(ctx, &p, raw);
+	if (r < 0)
+		return r;
+	r = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, raw->data, raw->len,
+			 (const unsigned char *)SNP_HKDF_LABEL, strlen(SNP_HKDF_LABEL), okm, sizeof(okm));
+	if (r == 0)
+		r = mbedtls_base64_encode(pass->data, pass->cap, &olen, okm, sizeof(okm));
+	explicit_bzero(okm, sizeof(okm));
+	if (r != 0)
+		return log_fail(&ctx->log, -EIO, "deriving the LUKS2 passphrase failed");
+	pass->len = olen;
+	return 0;
+}
+
+/* The token: parameters for humans and tools, the keyslot it opens, and
+ * keyslots still to be removed by an interrupted enrollment. */
+struct snp_token {
+	int id;           /* -1: none */
+	int keyslot;      /* -1: none yet */
+	int pending[8];
+	int npending;
+};
+
+static int token_read(struct crypt_device *cd, struct snp_token *t)
+{
+	t->id = -1;
+	t->keyslot = -1;
+	t->npending = 0;
+	for (int id = 0; id < 32; id++) {
+		const char *json = NULL, *type = NULL;
+		if (crypt_token_status(cd, id, &type) == CRYPT_TOKEN_INACTIVE || !type || strcmp(type, SNP_TOKEN_TYPE))
+			continue;
+		if (crypt_token_json_get(cd, id, &json) < 0)
+			continue;
+		struct json_object *o = json_tokener_parse(json), *a;
+		if (!o)
+			return -EINVAL;
+		t->id = id;
+		if (json_object_object_get_ex(o, "keyslots", &a) && json_object_array_length(a) > 0)
+			t->keyslot = atoi(json_object_get_string(json_object_array_get_idx(a, 0)));
+		if (json_object_object_get_ex(o, "cvminit-snp-pending-removal", &a))
+			for (size_t i = 0; i < json_object_array_length(a) && t->npending < 8; i++)
+				t->pending[t->npending++] = atoi(json_object_get_string(json_object_array_get_idx(a, i)));
+		json_object_put(o);
+		return 0;
+	}
+	return 0;
+}
+
+static int token_write(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_token *t)
+{
+	char json[1024], ks[16] = "", pend[96] = "";
+	size_t used = 0;
+	int r;
+
+	if (t->keyslot >= 0)
+		snprintf(ks, sizeof(ks), "\"%d\"", t->keyslot);
+	for (int i = 0; i < t->npending; i++)
+		used += (size_t)snprintf(pend + used, sizeof(pend) - used, "%s\"%d\"", i ? "," : "", t->pending[i]);
+	snprintf(json, sizeof(json),
+		 "{\"type\":\"" SNP_TOKEN_TYPE "\",\"keyslots\":[%s],\"cvminit-snp-root-key\":\"%s\","
+		 "\"cvminit-snp-fields\":\"%s\",\"cvminit-snp-vmpl\":%u,\"cvminit-snp-svn\":%u,"
+		 "\"cvminit-snp-kdf\":\"HKDF-SHA256(" SNP_HKDF_LABEL ")\",\"cvminit-snp-pending-removal\":[%s]}",
+		 ks, cfg_str(&ctx->cfg, CFG_SNP_KEY_ROOT), cfg_str(&ctx->cfg, CFG_SNP_KEY_FIELDS),
+		 cfg_uint(&ctx->cfg, CFG_SNP_VMPL), cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN), pend);
+	r = crypt_token_json_set(cd, t->id >= 0 ? t->id : CRYPT_ANY_TOKEN, json);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "root: cannot write the " SNP_TOKEN_TYPE " token: %s", strerror(-r));
+	t->id = r;
+	return 0;
+}
+
+/* Test builds: stop dead at a chosen point of the enrollment, as a power
+ * cut would (no sync: what libcryptsetup already wrote is on the disk). */
+static void maybe_powercut(struct boot_ctx *ctx, const char *point)
+{
+#ifdef CVMINIT_TEST_BUILD
+	if (cfg_is(&ctx->cfg, CFG_MOCK_POWERCUT, point)) {
+		log_line(&ctx->log, LOG_WARN, "MOCK POWER CUT %s (TEST BUILD)", point);
+		reboot(RB_POWER_OFF);
+	}
+#else
+	(void)ctx;
+	(void)point;
+#endif
+}
+
+/* Removes what an enrollment left pending, once the derived key is known to
+ * open keyslot k: every later boot converges to "derived key only". */
+static int finish_pending(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_token *t, int k)
+{
+	int changed = 0, r;
+
+	if (t->id < 0 || t->keyslot != k) {
+		t->keyslot = k;
+		changed = 1;
+	}
+	for (int i = 0; i < t->npending; i++) {
+		int p = t->pending[i];
+		if (p == k)
+			continue;
+		crypt_keyslot_info st = crypt_keyslot_status(cd, p);
+		if (st == CRYPT_SLOT_ACTIVE || st == CRYPT_SLOT_ACTIVE_LAST || st == CRYPT_SLOT_UNBOUND) {
+			r = crypt_keyslot_destroy(cd, p);
+			if (r < 0)
+				return log_fail(&ctx->log, r, "root: cannot remove provisioning keyslot %d: %s", p, strerror(-r));
+			log_line(&ctx->log, LOG_INFO, "root: provisioning keyslot %d removed", p);
+		}
+		maybe_powercut(ctx, "after-destroy");
+		changed = 1;
+	}
+	t->npending = 0;
+	if (!changed)
+		return 0;
+	r = token_write(ctx, cd, t);
+	if (r == 0)
+		log_line(&ctx->log, LOG_INFO, "root: enrollment complete: keyslot %d opens with the snp-derived key only", k);
+	return r;
+}
+
+struct prov_try {
+	struct crypt_device *cd;
+	int keyslot;
+	struct secret *copy;
+};
+
+static int check_provisioning(void *arg, const struct secret *key)
+{
+	struct prov_try *t = arg;
+	int r = crypt_activate_by_passphrase(t->cd, NULL, CRYPT_ANY_SLOT, (const char *)key->data, key->len, 0);
+
+	if (r < 0)
+		return r == -EPERM ? -EPERM : r;
+	t->keyslot = r;
+	memcpy(t->copy->data, key->data, key->len);
+	t->copy->len = key->len;
+	return 0;
+}
+
+static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_token *t, const struct secret *pass,
+		  const char *dev)
+{
+	_cleanup_secret_ struct secret *prov = NULL;
+	struct crypt_pbkdf_type pbkdf = { .type = CRYPT_KDF_PBKDF2, .hash = "sha256", .iterations = 1000,
+					  .flags = CRYPT_PBKDF_NO_BENCHMARK };
+	int r = secret_new(&prov, PASSPHRASE_MAX + 1);
+
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot allocate locked memory");
+	struct prov_try pt = { cd, -1, prov };
+	struct key_request req = {
+		.label = "root (provisioning)",
+		.device = dev,
+		.source = cfg_str(&ctx->cfg, CFG_ROOT_PROVISION_SOURCE),
+		.tries = cfg_uint(&ctx->cfg, CFG_PROMPT_TRIES),
+#ifdef CVMINIT_TEST_BUILD
+		.keyfile = cfg_str(&ctx->cfg, CFG_ROOT_KEYFILE),
+#endif
+	};
+	r = keysource_unlock(ctx, &req, check_provisioning, &pt);
+	if (r < 0)
+		return r;
+	/* 1: record intent (which keyslot goes) before anything else changes */
+	t->npending = 1;
+	t->pending[0] = pt.keyslot;
+	r = token_write(ctx, cd, t);
+	if (r < 0)
+		return r;
+	maybe_powercut(ctx, "after-token");
+	/* 2: the derived key's keyslot; PBKDF2 with few iterations: the key is
+	 * already 256 bits of hardware entropy (as systemd does for TPM keys) */
+	r = crypt_set_pbkdf_type(cd, &pbkdf);
+	if (r == 0)
+		r = crypt_keyslot_add_by_passphrase(cd, CRYPT_ANY_SLOT, (const char *)prov->data, prov->len,
+						    (const char *)pass->data, pass->len);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "root: cannot add the snp-derived keyslot: %s", strerror(-r));
+	log_line(&ctx->log, LOG_INFO, "root: snp-derived key enrolled in keyslot %d", r);
+	maybe_powercut(ctx, "after-keyslot");
+	/* 3: point the token at it and remove the provisioning keyslot */
+	return finish_pending(ctx, cd, t, r);
+}
+
+int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, const char *dev)
+{
+	_cleanup_secret_ struct secret *pass = NULL;
+	struct snp_token t;
+	int r = secret_new(&pass, 64);
+
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot allocate locked memory");
+	r = derive_passphrase(ctx, pass);
+	if (r < 0)
+		return r;
+	if (token_read(cd, &t) < 0)
+		return log_fail(&ctx->log, -EINVAL, "root: the " SNP_TOKEN_TYPE " token is not valid JSON");
+	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, (const char *)pass->data, pass->len, 0);
+	if (r >= 0) {
+		int k = r;
+		if (t.id < 0 || t.npending || t.keyslot != k) {
+			r = finish_pending(ctx, cd, &t, k);
+			if (r < 0)
+				return r;
+		}
+	} else if (r == -EPERM && cfg_is(&ctx->cfg, CFG_ROOT_ENROLL, "yes")) {
+		r = enroll(ctx, cd, &t, pass, dev);
+		if (r < 0)
+			return r;
+	} else if (r == -EPERM) {
+		return log_fail(&ctx->log, -EPERM,
+				"root: the snp-derived key does not open %s (not enrolled, or the launch measurement, policy "
+				"or key parameters changed)", dev);
+	} else {
+		return log_fail(&ctx->log, r, "root: %s: %s", dev, strerror(-r));
+	}
+	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, (const char *)pass->data, pass->len, 0);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "root: cannot activate %s: %s", name, strerror(-r));
+	return 0;
+}
