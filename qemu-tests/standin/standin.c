@@ -27,6 +27,7 @@
  *   --standin-ls=DIR       "STANDIN: ls DIR: <name>" per entry (sorted), e.g. to
  *                          show that the initramfs contents were freed
  *   --standin-exists=PATH  one more "STANDIN: exists PATH=yes|no" line
+ *   --standin-hex=PATH     "STANDIN: hex PATH: <the file as hex>" (binary files)
  *   --standin-prompt=TEXT  print TEXT (no prefix, no newline), read one line from
  *                          the console and print "STANDIN: read <line>" (tests of
  *                          the harness's --expect/--send)
@@ -228,6 +229,32 @@ static void report_prompt(const char *text)
 	say("read %s", buf);
 }
 
+/* A binary file as one hex line, so a scenario can take it off the console
+ * (e.g. the attestation report, to verify it on the host). */
+static void report_hex(const char *path)
+{
+	static unsigned char buf[32768];
+	static char hex[2 * sizeof(buf) + 1];
+	static const char digits[] = "0123456789abcdef";
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		say("hex %s: error %s", path, strerror(errno));
+		return;
+	}
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[buf[i] >> 4];
+		hex[2 * i + 1] = digits[buf[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	say("hex %s: %s", path, hex);
+}
+
 /* Optional reports selected by --standin-NAME=VALUE arguments. */
 static const struct {
 	const char *name;
@@ -237,6 +264,7 @@ static const struct {
 	{ "--standin-ls=", report_ls },
 	{ "--standin-exists=", report_exists },
 	{ "--standin-prompt=", report_prompt },
+	{ "--standin-hex=", report_hex },
 };
 
 int main(int argc, char **argv)
