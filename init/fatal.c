@@ -1,6 +1,7 @@
 /* The one way a failed boot ends: a single clear line, keys wiped, then the
  * VM powers off (or reboots). Never a shell. */
 #include <stdio.h>
+#include <string.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
@@ -14,8 +15,13 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 	/* Late failures happen after the log was closed for exec. */
 	if (ctx->log.console_fd < 0 && ctx->log.kmsg_fd < 0)
 		log_open(&ctx->log, ctx->devfs, ctx->procfs);
+	const char *reason = ctx->log.reason;
+	size_t sl = strlen(stage);
+	/* a reason that names its own stage first ("root: ...") says it once */
+	if (!strncmp(reason, stage, sl) && reason[sl] == ':' && reason[sl + 1] == ' ')
+		reason += sl + 2;
 	ctx->log.stage = "FATAL";
-	log_line(&ctx->log, LOG_CRIT, "%s: %s", stage, ctx->log.reason);
+	log_line(&ctx->log, LOG_CRIT, "%s: %s", stage, reason);
 	ctx->log.stage = "halt";
 	log_line(&ctx->log, LOG_CRIT, "%s", reboot_wanted ? "rebooting" : "powering off");
 	sync();

@@ -18,6 +18,14 @@
 #                                               -> $INITRD ($WORK/initramfs.img)
 #   boot [vm.py options]                        -> $CONSOLE_LOG, $VM_RC, $VM_HOW
 #   part_offset N, part_size N, flip_byte N OFFSET, part_hash N [LEN]   (tamper helpers)
+#   protected_disk [--jobs-plain|--jobs-keyfile|--root-passphrase] [mkdisk options]
+#                  p2/p4 dm-verity, p3 LUKS2 (key file), p5 LUKS2 (passphrase), p6 plain
+#   protected_config [--root-source S] [--jobs-source S] [--set K=V]   its configuration lines
+#   protected_initramfs_build [options]   initramfs_build + the key files
+#   verity_config N ROLE [HASH], verity_value N KEY, luks_value N KEY
+#   file_offset N PATH, slot_extract N FILE [LEN], luks_header_hash N
+#   part_snapshot N + expect_part_unchanged N   (nothing written by a boot)
+#   rx_quote TEXT  (a literal for vm.py --expect)
 #   expect_line "exact line"   expect_no_line "exact line"
 #   expect_regex 'ERE'         expect_no_regex 'ERE'
 #   expect_count N "exact line"
@@ -25,6 +33,10 @@
 #   expect_fatal "stage" "reason"   (exactly one distinct FATAL stage line, and it is this one)
 #   expect_mount DIR TYPE OPTS      (the stand-in's mount line for DIR has TYPE and every option in OPTS)
 #   expect_vm_exit N           (vm.py's exit status: 0 exited, 3 expect unmatched, 124 timeout)
+#   expect_how HOW             (power-off, reboot, panic, exit, timeout: how the guest ended)
+#   expect_fatal_regex "stage" 'reason ERE'
+#   expect_text_count N "text" (occurrences anywhere, e.g. a prompt without newline)
+#   expect_secret_absent TEXT [WHAT]   (not in the raw nor the normalised console)
 #   expect_boot_within SECONDS (QEMU start to exit, as vm.py measured it)
 #   fail "message"             (a scenario's own check failed)
 #
@@ -154,6 +166,200 @@ part_hash() {
 
 # config_file NAME <<'EOF' ... EOF : writes $WORK/NAME from stdin, prints its path.
 config_file() { cat > "$WORK/$1"; echo "$WORK/$1"; }
+
+# ---- protected disks: dm-verity and LUKS2 (issue 3) -----------------------
+# The test secrets are fixed (tests only; never reuse them): the passphrases
+# are typed at the console prompt by vm.py --send, the key files go into the
+# initramfs (test builds only have the keyfile key source).
+JOBS_PASSPHRASE=${JOBS_PASSPHRASE:-"jobs-demo-passphrase-4711"}
+ROOT_PASSPHRASE=${ROOT_PASSPHRASE:-"root-demo-passphrase-0815"}
+KEYS_DIR=/etc/cvminit/keys               # where the key files sit in the initramfs
+ROOT_KEY=$WORK/root.key                  # host copies, made by protected_disk
+JOBS_KEY=$WORK/jobs.key
+_PROT_FILES=()                           # --file SRC:DEST for the initramfs
+_PROT_JOBS=luks
+
+# meta_value FILE KEY: KEY's value in a KEY=value file (quotes removed).
+meta_value() {
+	[ -f "$1" ] || die "no file $1 (built with the matching mkdisk.sh option?)"
+	sed -n "s/^$2=//p" "$1" | tail -n 1 | sed 's/^"\(.*\)"$/\1/'
+}
+# verity_value N KEY / luks_value N KEY: from $DISK.verity-N / $DISK.luks-N
+# (ROOTHASH HASH HASH_OFFSET SALT DATA_BLOCKS HASH_BLOCKS UUID /
+#  UUID DATA_OFFSET KEYSLOTS CIPHER EXT4_SIZE).
+verity_value() { meta_value "$DISK.verity-$1" "$2"; }
+luks_value() { meta_value "$DISK.luks-$1" "$2"; }
+
+# verity_config N ROLE [ROOTHASH]: the configuration lines for slot N's
+# dm-verity volume, ROLE BOOT or CONFIG; ROOTHASH replaces the real one
+# (wrong-hash tests).
+verity_config() {
+	local n=$1 role=$2 hash=${3:-}
+	[ -n "$hash" ] || hash=$(verity_value "$n" ROOTHASH)
+	echo "${role}_VERITY_ROOTHASH=$hash"
+	echo "${role}_VERITY_HASH=$(verity_value "$n" HASH)"
+	echo "${role}_VERITY_HASH_OFFSET=$(verity_value "$n" HASH_OFFSET)"
+	echo "${role}_VERITY_SALT=$(verity_value "$n" SALT)"
+}
+
+# _test_key NAME FILE: a fixed 64-byte key file (SHA-512 of a name).
+_test_key() {
+	python3 -c 'import hashlib, sys; sys.stdout.buffer.write(hashlib.sha512(sys.argv[1].encode()).digest())' \
+		"cvminit-test-key-$1" > "$2"
+}
+
+# protected_disk [--jobs-plain] [--jobs-keyfile] [--root-passphrase] [mkdisk.sh options]
+# The demo disk with DESIGN.md's protections, built with Debian's tools:
+#   p2 dm-verity (tree appended), p3 LUKS2 with the key file $ROOT_KEY
+#   (PBKDF2), p4 dm-verity, p5 LUKS2 with the passphrase $JOBS_PASSPHRASE
+#   (Argon2id), p6 plain ext4 (mounted read-only).
+#   --jobs-plain       p5 plain ext4 (JOB_STORE_ENCRYPTION=none)
+#   --jobs-keyfile     p5 also gets a key-file keyslot ($JOBS_KEY, slot 0)
+#   --root-passphrase  p3 also gets a passphrase keyslot ($ROOT_PASSPHRASE, slot 1)
+# Writes $DISK, $DISK.layout, $DISK.verity-{2,4}, $DISK.luks-{3,5}.
+protected_disk() {
+	local args=(--verity 2 --verity 4) jobs=luks jobs_key=0 root_pass=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--jobs-plain) jobs=none; shift ;;
+		--jobs-keyfile) jobs_key=1; shift ;;
+		--root-passphrase) root_pass=1; shift ;;
+		*) break ;;
+		esac
+	done
+	_test_key root "$ROOT_KEY"
+	args+=(--luks-keyfile "3=$ROOT_KEY")
+	_PROT_FILES=(--file "$ROOT_KEY:$KEYS_DIR/root.key:0400")
+	if [ "$root_pass" = 1 ]; then
+		printf '%s\n' "$ROOT_PASSPHRASE" > "$WORK/root.pass"
+		args+=(--luks "3=$WORK/root.pass")
+	fi
+	_PROT_JOBS=$jobs
+	if [ "$jobs" = luks ]; then
+		printf '%s\n' "$JOBS_PASSPHRASE" > "$WORK/jobs.pass"
+		args+=(--luks "5=$WORK/jobs.pass")
+		if [ "$jobs_key" = 1 ]; then
+			_test_key jobs "$JOBS_KEY"
+			args+=(--luks-keyfile "5=$JOBS_KEY")
+			_PROT_FILES+=(--file "$JOBS_KEY:$KEYS_DIR/jobs.key:0400")
+		fi
+	fi
+	local t0=$EPOCHREALTIME
+	disk_build "${args[@]}" "$@"
+	note "protected disk built in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+}
+
+# protected_config [--root-source keyfile|prompt] [--jobs-source prompt|keyfile] [--set KEY=VALUE ...]
+# The configuration lines for the disk protected_disk built (defaults: p3 by
+# key file, p5 by the console prompt; p5 plain if built with --jobs-plain).
+# --set replaces KEY's line (or adds one): the init rejects a key set twice.
+protected_config() {
+	local root_src=keyfile jobs_src=prompt sets=() kv
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--root-source) root_src=$2; shift 2 ;;
+		--jobs-source) jobs_src=$2; shift 2 ;;
+		--set) [[ "$2" == [A-Z]*=* ]] || die "protected_config: --set KEY=VALUE, got '$2'"
+			sets+=("$2"); shift 2 ;;
+		*) die "protected_config: unknown option $1" ;;
+		esac
+	done
+	{
+		verity_config 2 BOOT
+		verity_config 4 CONFIG
+		echo "VERITY_ON_CORRUPTION=panic"
+		echo "VERITY_PREVERIFY=config"
+		echo "ROOT_ENCRYPTION=luks"
+		echo "ROOT_KEY_SOURCE=$root_src"
+		[ "$root_src" = keyfile ] && echo "ROOT_KEYFILE=$KEYS_DIR/root.key"
+		if [ "$_PROT_JOBS" = luks ]; then
+			echo "JOB_STORE_ENCRYPTION=luks"
+			echo "JOBS_KEY_SOURCE=$jobs_src"
+			[ "$jobs_src" = keyfile ] && echo "JOBS_KEYFILE=$KEYS_DIR/jobs.key"
+		else
+			echo "JOB_STORE_ENCRYPTION=none"
+		fi
+		echo "PROMPT_TRIES=3"
+	} > "$WORK/.protected.conf"
+	for kv in ${sets[@]+"${sets[@]}"}; do
+		if grep -q "^${kv%%=*}=" "$WORK/.protected.conf"; then
+			KV=$kv awk -F= -v k="${kv%%=*}" '$1 == k { print ENVIRON["KV"]; next } { print }' \
+				"$WORK/.protected.conf" > "$WORK/.protected.conf.new"
+			mv "$WORK/.protected.conf.new" "$WORK/.protected.conf"
+		else
+			echo "$kv" >> "$WORK/.protected.conf"
+		fi
+	done
+	cat "$WORK/.protected.conf"
+	rm -f "$WORK/.protected.conf"
+}
+
+# protected_initramfs_build [initramfs_build options]: initramfs_build plus
+# the key files protected_disk made (--file SRC:/etc/cvminit/keys/NAME:0400).
+protected_initramfs_build() {
+	initramfs_build ${_PROT_FILES[@]+"${_PROT_FILES[@]}"} "$@"
+}
+
+# file_offset N PATH: byte offset, from slot N's start, of the first data
+# block of PATH in slot N's ext4 (a plain or dm-verity slot), e.g. to change
+# one byte of a file's content.
+file_offset() {
+	local off size img blk
+	off=$(part_offset "$1"); size=$(part_size "$1")
+	[ -n "$off" ] || die "file_offset: no slot $1 in $DISK.layout"
+	img=$WORK/.slot$1.img
+	dd if="$DISK" of="$img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" status=none
+	blk=$(debugfs -R "bmap $2 0" "$img" 2>/dev/null | tail -n 1)
+	rm -f "$img"
+	[[ "$blk" =~ ^[0-9]+$ ]] && [ "$blk" -gt 0 ] || die "file_offset: no data block for $2 in slot $1"
+	echo $((blk * 4096))
+}
+
+# slot_extract N FILE [LEN]: copies slot N (or its first LEN bytes) to FILE
+# (host-side checks with veritysetup/cryptsetup).
+slot_extract() {
+	local off len
+	off=$(part_offset "$1")
+	[ -n "$off" ] || die "slot_extract: no slot $1 in $DISK.layout"
+	len=${3:-$(part_size "$1")}
+	dd if="$DISK" of="$2" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none
+}
+
+# luks_header_hash N: SHA-256 of slot N's LUKS2 header area (both binary
+# headers, JSON areas and keyslots: everything before the data segment).
+luks_header_hash() { part_hash "$1" "$(luks_value "$1" DATA_OFFSET)"; }
+
+# part_snapshot N / expect_part_unchanged N: remember slot N's bytes (SHA-256
+# of the whole partition, and of its LUKS2 header area if it has one) before
+# a boot; afterwards assert they are identical (a failed unlock, a refused
+# boot changes nothing on the disk).
+part_snapshot() {
+	{
+		echo "ALL=$(part_hash "$1")"
+		[ -f "$DISK.luks-$1" ] && echo "HEADER=$(luks_header_hash "$1")"
+	} > "$WORK/snapshot-$1"
+	return 0
+}
+expect_part_unchanged() { _assert _expect_part_unchanged "$@"; }
+_expect_part_unchanged() {
+	local n=$1 before now hb hn
+	[ -f "$WORK/snapshot-$n" ] || { _fail "no snapshot of slot $n (part_snapshot $n before the boot)"; return 1; }
+	before=$(meta_value "$WORK/snapshot-$n" ALL)
+	now=$(part_hash "$n")
+	[ "$before" = "$now" ] && return 0
+	hb=$(meta_value "$WORK/snapshot-$n" HEADER)
+	if [ -n "$hb" ]; then
+		hn=$(luks_header_hash "$n")
+		[ "$hb" = "$hn" ] || { _fail "slot $n's LUKS2 header area changed during the boot" \
+			"before $hb" "after  $hn"; return 1; }
+	fi
+	_fail "slot $n's bytes changed during the boot${hb:+ (its LUKS2 header area did not)}" \
+		"before $before" "after  $now"
+}
+
+# rx_quote TEXT: TEXT as a Python regular expression matching it literally
+# (for vm.py --expect).
+rx_quote() { printf '%s' "$1" | sed -e 's/[][\\.^$*+?(){}|]/\\&/g'; }
 
 # ---- booting ------------------------------------------------------------
 
@@ -343,6 +549,61 @@ expect_boot_within() { _assert _expect_boot_within "$@"; }
 _expect_boot_within() {
 	awk -v s="${VM_SECONDS:-}" -v m="$1" 'BEGIN { exit !(s != "" && s + 0 <= m + 0) }' && return 0
 	_fail "the boot took ${VM_SECONDS:-?} s, more than $1 s"
+}
+
+# expect_text_count N "text": the console holds "text" exactly N times,
+# anywhere in its lines (a prompt has no newline of its own).
+expect_text_count() { _assert _expect_text_count "$@"; }
+_expect_text_count() {
+	_console
+	local n
+	n=$(grep -oF -- "$2" "$CONSOLE_TXT" | wc -l)
+	[ "$n" -eq "$1" ] && return 0
+	_fail "expected \"$2\" $1 time(s) on the console, found $n"
+	_quote_near "$2"
+}
+
+# expect_secret_absent TEXT [WHAT]: TEXT (a passphrase, a key) appears
+# nowhere in the raw console log nor in the normalised one. The diagnostic
+# never quotes TEXT, only where it was found.
+expect_secret_absent() { _assert _expect_secret_absent "$@"; }
+_expect_secret_absent() {
+	_console
+	local what=${2:-the secret} where=""
+	grep -qaF -- "$1" "$CONSOLE_LOG" && where="console.log line(s) $(grep -naF -- "$1" "$CONSOLE_LOG" | cut -d: -f1 | paste -sd, -)"
+	grep -qaF -- "$1" "$CONSOLE_TXT" && where+="${where:+; }console.txt line(s) $(grep -naF -- "$1" "$CONSOLE_TXT" | cut -d: -f1 | paste -sd, -)"
+	[ -z "$where" ] && return 0
+	_fail "$what appears on the console: $where"
+}
+
+# expect_fatal_regex STAGE REASON_ERE: like expect_fatal, for a reason whose
+# detail varies (REASON_ERE is matched against the whole reason).
+expect_fatal_regex() { _assert _expect_fatal_regex "$@"; }
+_expect_fatal_regex() {
+	_console
+	local all distinct
+	all=$(grep -nE '^cvminit: FATAL: [a-z0-9_]+: ' "$CONSOLE_TXT" || true)
+	distinct=$(printf '%s\n' "$all" | sed '/^$/d; s/^[0-9]*://' | sort -u | grep -c . || true)
+	if grep -qE -- "^cvminit: FATAL: $1: ($2)\$" "$CONSOLE_TXT" && [ "$distinct" -eq 1 ]; then
+		return 0
+	fi
+	_fail "expected exactly one FATAL line matching /^cvminit: FATAL: $1: ($2)\$/"
+	if [ -z "$all" ]; then
+		grep -n '^cvminit: ' "$CONSOLE_TXT" | tail -n 12 | sed 's/^/#   | /'
+	else
+		printf '%s\n' "$all" | head -n 10 | sed 's/^/#   | /'
+	fi
+	return 1
+}
+
+# expect_how HOW: how the guest ended, as vm.py classified it (power-off,
+# reboot, panic, exit, timeout).
+expect_how() { _assert _expect_how "$@"; }
+_expect_how() {
+	[ "${VM_HOW:-}" = "$1" ] && return 0
+	_fail "the guest ended by ${VM_HOW:-?} (vm.py exit ${VM_RC:-?}), expected $1"
+	grep -n '' "$CONSOLE_TXT" 2>/dev/null | tail -n 8 | sed 's/^/#   | /'
+	return 1
 }
 
 fail() { _assert _fail "$@"; }

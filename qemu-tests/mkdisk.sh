@@ -6,7 +6,8 @@
 #
 #   qemu-tests/mkdisk.sh --out DISK.img --standin build/standin [options]
 #
-# Slots (N = 1..6), default PARTLABEL and content:
+# Slots (N = 1..6), default PARTLABEL and content (7 and 8 exist only as
+# separate verity hash partitions, or with --image):
 #   1 cvm-esp     vfat, empty (ESP; never mounted)
 #   2 cvm-boot    ext4, /BOOT-MARKER
 #   3 cvm-root    ext4, /ROOT-MARKER, the launcher (default /sbin/init = --standin)
@@ -33,10 +34,45 @@
 #   --add N=SRC:DEST      copy file SRC to DEST inside slot N's filesystem
 #   --tree N=DIR          copy DIR's contents into slot N's filesystem root
 #   --parts-dir DIR       keep the partition images there (default: a temp dir, removed)
+#   --verify              check the verity and LUKS2 partitions with Debian's
+#                         veritysetup verify / cryptsetup luksDump + open
+#                         --test-passphrase (each key) before laying out the disk
 #   --quiet               no summary line
+#
+# Protected slots (2..6; the content is the ext4 above, built first):
+#   --verity N            dm-verity, hash tree appended inside the partition:
+#                         veritysetup format --hash-offset=<ext4 size>
+#                         --data-blocks=<ext4 size/4096> (sha256, 4096/4096,
+#                         superblock on); the partition is data + tree
+#   --verity-hash N=M     dm-verity with the tree on its own partition, slot M
+#                         (7 or 8; PARTLABEL <label of N>-verity, PARTUUID
+#                         c7a11e00-0000-4000-8000-00000000000M unless --name/--partuuid M=)
+#   --verity-salt N=HEX   pin the salt (default: a fixed salt per slot, the
+#                         SHA-256 of "cvminit-test-verity-salt-N", so root hashes
+#                         are reproducible); "random" lets veritysetup pick one
+#   --luks N=PASSFILE     LUKS2, a passphrase keyslot: the first line of PASSFILE
+#                         (without its newline: what is typed at the prompt),
+#                         Argon2id with TCG-sized costs (32 MiB, 4 iterations, 1 thread)
+#   --luks-keyfile N=KEYFILE  LUKS2, a key-file keyslot: all bytes of KEYFILE,
+#                         PBKDF2 with 1000 iterations (a high-entropy key, like a
+#                         TPM-sealed one); with --luks as well it is keyslot 0 and the
+#                         passphrase keyslot 1
+#   LUKS2 is made offline, without device-mapper: mkfs.ext4 -d into a file of
+#   --size MiB, grown by 32 MiB, then cryptsetup reencrypt --encrypt
+#   --type luks2 --reduce-device-size 32M (aes-xts-plain64, 512-bit key,
+#   16 MiB header: the data segment starts at 16 MiB; fixed UUID
+#   c7a11e00-1000-4000-8000-00000000000N). Every cryptsetup call has
+#   --disable-locks: its locks live in the host's /run/cryptsetup, keyed by the
+#   LUKS UUID, so parallel scenarios building the same fixed UUIDs would collide
+#   ("Reencryption process is already running"); each image here is private.
 # Besides DISK.img it writes DISK.img.layout, one line per partition:
 #   N LABEL START_BYTES SIZE_BYTES PARTUUID
-# so scenarios can tamper with a byte of a partition in place.
+# so scenarios can tamper with a byte of a partition in place, and for each
+# protected slot N a file of KEY=value lines:
+#   DISK.img.verity-N   ROOTHASH HASH (appended | PARTLABEL=...) HASH_OFFSET SALT
+#                       DATA_BLOCKS HASH_BLOCKS HASH_SLOT (only for a separate tree) UUID
+#   DISK.img.luks-N     UUID DATA_OFFSET (= header size) KEYSLOTS (e.g. "0:keyfile 1:passphrase")
+#                       CIPHER EXT4_SIZE
 #
 # Deterministic where cheap: fixed disk GUID, PARTUUIDs, filesystem UUIDs and
 # hash seeds, E2FSPROGS_FAKE_TIME and file times from SOURCE_DATE_EPOCH.
@@ -47,37 +83,48 @@ die() { echo "$prog: $*" >&2; exit 1; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 t0=$EPOCHREALTIME
 
-for t in sgdisk mkfs.ext4 mkfs.vfat debugfs dd truncate; do
+for t in sgdisk mkfs.ext4 mkfs.vfat debugfs dd truncate sha256sum; do
 	command -v "$t" >/dev/null || die "$t not found: run deps/install-tools.sh"
 done
 
 EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 DISK_GUID=c7a11e00-0000-4000-8000-000000000000
-declare -A LABEL SIZE IMAGE PUUID OMIT PTYPE
-LABEL=([1]=cvm-esp [2]=cvm-boot [3]=cvm-root [4]=cvm-config [5]=cvm-jobs [6]=cvm-data)
-SIZE=([1]=2 [2]=8 [3]=16 [4]=8 [5]=8 [6]=8)
-for n in 1 2 3 4 5 6; do
+SLOTS="1 2 3 4 5 6 7 8"
+LUKS_REDUCE=$((32 * 1024 * 1024))   # --reduce-device-size: twice the 16 MiB LUKS2 header
+declare -A LABEL SIZE IMAGE PUUID OMIT PTYPE VERITY VSALT VHASH LUKS_PASS LUKS_KEY
+LABEL=([1]=cvm-esp [2]=cvm-boot [3]=cvm-root [4]=cvm-config [5]=cvm-jobs [6]=cvm-data [7]="" [8]="")
+SIZE=([1]=2 [2]=8 [3]=16 [4]=8 [5]=8 [6]=8 [7]=0 [8]=0)
+for n in $SLOTS; do
 	PUUID[$n]=c7a11e00-0000-4000-8000-00000000000$n
 	IMAGE[$n]=""
 	PTYPE[$n]=8300
 	OMIT[$n]=0
+	VERITY[$n]=""     # "" | appended | M (slot of the separate hash partition)
+	VSALT[$n]=$(printf 'cvminit-test-verity-salt-%s' "$n" | sha256sum | cut -c1-64)
+	VHASH[$n]=""      # slot M: the data slot whose tree it holds
+	LUKS_PASS[$n]=""
+	LUKS_KEY[$n]=""
 done
 PTYPE[1]=ef00
 ADDS=()    # "N|SRC|DEST"
 TREES=()   # "N|DIR"
-out="" standin="" launcher=/sbin/init no_launcher=0 parts_dir="" quiet=0
+out="" standin="" launcher=/sbin/init no_launcher=0 parts_dir="" quiet=0 verify=0
 
 slot() {   # slot N=VALUE -> sets S_N and S_V
 	local a=$1
 	S_N=${a%%=*}; S_V=${a#*=}
 	[[ "$a" == *=* ]] || die "expected N=VALUE, got '$a'"
-	[[ "$S_N" =~ ^[1-6]$ ]] || die "slot must be 1..6, got '$S_N'"
+	[[ "$S_N" =~ ^[1-8]$ ]] || die "slot must be 1..8, got '$S_N'"
+}
+content_slot() {   # slots whose content this script builds
+	[[ "$1" =~ ^[2-6]$ ]] || die "$2: slot must be 2..6, got '$1'"
 }
 
 while [ $# -gt 0 ]; do
 	opt=$1; shift
 	case "$opt" in
 	--quiet) quiet=1; continue ;;
+	--verify) verify=1; continue ;;
 	--no-launcher) no_launcher=1; continue ;;
 	esac
 	[ $# -ge 1 ] || die "$opt needs a value"
@@ -87,15 +134,29 @@ while [ $# -gt 0 ]; do
 	--standin) standin=$val ;;
 	--launcher) launcher=$val ;;
 	--parts-dir) parts_dir=$val ;;
-	--omit) [[ "$val" =~ ^[1-6]$ ]] || die "--omit: slot must be 1..6"; OMIT[$val]=1 ;;
+	--omit) [[ "$val" =~ ^[1-8]$ ]] || die "--omit: slot must be 1..8"; OMIT[$val]=1 ;;
 	--name) slot "$val"; LABEL[$S_N]=$S_V ;;
 	--partuuid) slot "$val"; PUUID[$S_N]=$S_V ;;
 	--type) slot "$val"; PTYPE[$S_N]=$S_V ;;
 	--size) slot "$val"; [[ "$S_V" =~ ^[0-9]+$ ]] || die "--size: MiB expected"; SIZE[$S_N]=$S_V ;;
 	--image) slot "$val"; [ -f "$S_V" ] || die "--image: no file $S_V"; IMAGE[$S_N]=$S_V ;;
-	--add) slot "$val"; [[ "$S_V" == *:* ]] || die "--add: N=SRC:DEST expected"
+	--add) slot "$val"; content_slot "$S_N" "$opt"; [[ "$S_V" == *:* ]] || die "--add: N=SRC:DEST expected"
 		ADDS+=("$S_N|${S_V%%:*}|${S_V#*:}") ;;
-	--tree) slot "$val"; [ -d "$S_V" ] || die "--tree: no directory $S_V"; TREES+=("$S_N|$S_V") ;;
+	--tree) slot "$val"; content_slot "$S_N" "$opt"; [ -d "$S_V" ] || die "--tree: no directory $S_V"; TREES+=("$S_N|$S_V") ;;
+	--verity) content_slot "$val" "$opt"; VERITY[$val]=appended ;;
+	--verity-hash) slot "$val"; content_slot "$S_N" "$opt"
+		[[ "$S_V" =~ ^[78]$ ]] || die "--verity-hash: the hash partition goes to slot 7 or 8"
+		[ -z "${VHASH[$S_V]}" ] || die "--verity-hash: slot $S_V already holds slot ${VHASH[$S_V]}'s tree"
+		VERITY[$S_N]=$S_V; VHASH[$S_V]=$S_N ;;
+	--verity-salt) slot "$val"; content_slot "$S_N" "$opt"
+		[[ "$S_V" == random || "$S_V" =~ ^([0-9a-fA-F]{2}){1,256}$ ]] ||
+			die "--verity-salt: even-length hex (at most 256 bytes) or 'random' expected"
+		VSALT[$S_N]=$S_V ;;
+	--luks) slot "$val"; content_slot "$S_N" "$opt"; [ -f "$S_V" ] || die "--luks: no passphrase file $S_V"
+		LUKS_PASS[$S_N]=$(readlink -f "$S_V") ;;
+	--luks-keyfile) slot "$val"; content_slot "$S_N" "$opt"; [ -f "$S_V" ] || die "--luks-keyfile: no key file $S_V"
+		[ -s "$S_V" ] || die "--luks-keyfile: $S_V is empty"
+		LUKS_KEY[$S_N]=$(readlink -f "$S_V") ;;
 	*) die "unknown option $opt (see the header of qemu-tests/mkdisk.sh)" ;;
 	esac
 done
@@ -104,12 +165,36 @@ if [ "$no_launcher" = 0 ] && [ "${OMIT[3]}" = 0 ] && [ -z "${IMAGE[3]}" ]; then
 	[ -n "$standin" ] || die "--standin is required (or --no-launcher)"
 	[ -f "$standin" ] || die "stand-in $standin not found (make standin)"
 fi
+protected=0
+for n in 2 3 4 5 6; do
+	luks=0
+	[ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ] && luks=1
+	[ -n "${VERITY[$n]}" ] || [ "$luks" = 1 ] || continue
+	protected=1
+	[ -n "${VERITY[$n]}" ] && [ "$luks" = 1 ] && die "slot $n: --verity and --luks exclude each other"
+	[ -z "${IMAGE[$n]}" ] || die "slot $n: --image is used as is; it cannot also get --verity/--luks"
+	[ "${OMIT[$n]}" = 0 ] || die "slot $n is omitted; it cannot get --verity/--luks"
+	v=${VERITY[$n]}
+	if [[ "$v" =~ ^[78]$ ]]; then
+		[ "${OMIT[$v]}" = 0 ] && [ -z "${IMAGE[$v]}" ] || die "slot $v holds slot $n's hash tree: no --omit/--image $v"
+		[ -n "${LABEL[$v]}" ] || LABEL[$v]=${LABEL[$n]}-verity
+	fi
+done
+for n in 7 8; do
+	if [ -z "${VHASH[$n]}" ] && [ -z "${IMAGE[$n]}" ]; then OMIT[$n]=1; fi
+	[ -n "${LABEL[$n]}" ] || LABEL[$n]=cvm-extra-$n
+done
+if [ "$protected" = 1 ]; then
+	command -v veritysetup >/dev/null && command -v cryptsetup >/dev/null ||
+		die "veritysetup/cryptsetup not found: run deps/install-tools.sh (package cryptsetup-bin)"
+fi
 
 if [ -n "$parts_dir" ]; then
 	mkdir -p "$parts_dir"; work=$(mktemp -d "$parts_dir/.mkdisk.XXXXXX")
 else
 	work=$(mktemp -d "${TMPDIR:-/tmp}/mkdisk.XXXXXX")
 fi
+work=$(cd "$work" && pwd)
 trap 'rm -rf "$work"' EXIT
 
 # Staged trees.
@@ -137,12 +222,118 @@ for a in ${ADDS[@]+"${ADDS[@]}"}; do
 	cp -a "$src" "$work/tree$n/$dest"
 done
 
+# run LOG CMD...: runs CMD in $work (cryptsetup reencrypt writes a temporary
+# LUKS2-temp-<uuid>.new header into its working directory), its output in
+# $work/LOG; on failure shows it and stops.
+run() {
+	local log=$work/$1; shift
+	(cd "$work" && "$@") >"$log" 2>&1 && return 0
+	cat "$log" >&2
+	die "failed: $*"
+}
+
+# verity_format N IMG: formats slot N's ext4 image for dm-verity (tree appended
+# to IMG, or in a new image for the hash slot) and writes $out.verity-N.
+verity_format() {
+	local n=$1 img=$2 size blocks salt=() hslot=${VERITY[$1]} himg offset info
+	size=$(stat -c %s "$img")
+	[ $((size % 4096)) = 0 ] || die "slot $n: data size $size is not a multiple of 4096"
+	blocks=$((size / 4096))
+	[ "${VSALT[$n]}" = random ] || salt=(--salt="${VSALT[$n]}")
+	if [ "$hslot" = appended ]; then
+		himg=$img offset=$size
+	else
+		himg=$work/p$hslot.img offset=0
+		: > "$himg"
+		PIMG[$hslot]=$himg
+	fi
+	run "verity$n.log" veritysetup format --hash=sha256 --data-block-size=4096 --hash-block-size=4096 \
+		--data-blocks="$blocks" --hash-offset="$offset" "${salt[@]}" \
+		--uuid="c7a11e00-2000-4000-8000-00000000000$n" "$img" "$himg"
+	info=$work/verity$n.log
+	local roothash vsalt hblocks
+	roothash=$(awk -F: '/^Root hash:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
+	vsalt=$(awk -F: '/^Salt:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
+	hblocks=$(awk -F: '/^Hash blocks:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
+	[[ "$roothash" =~ ^[0-9a-f]{64}$ ]] || { cat "$info" >&2; die "slot $n: no root hash in veritysetup's output"; }
+	{
+		echo "ROOTHASH=$roothash"
+		if [ "$hslot" = appended ]; then echo "HASH=appended"; else echo "HASH=PARTLABEL=${LABEL[$hslot]}"; fi
+		echo "HASH_OFFSET=$offset"
+		echo "SALT=$vsalt"
+		echo "DATA_BLOCKS=$blocks"
+		echo "HASH_BLOCKS=$hblocks"
+		[ "$hslot" = appended ] || echo "HASH_SLOT=$hslot"
+		echo "UUID=c7a11e00-2000-4000-8000-00000000000$n"
+	} > "$work/verity-$n"
+}
+
+# luks_format N IMG: encrypts slot N's ext4 image in place (offline, no dm)
+# and writes $out.luks-N.
+luks_format() {
+	local n=$1 img=$2 fs_size first pass="" slots
+	local kdf_key=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
+	local kdf_pass=(--pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 --pbkdf-parallel 1)
+	local uuid=c7a11e00-1000-4000-8000-00000000000$n
+	fs_size=$(stat -c %s "$img")
+	truncate -s $((fs_size + LUKS_REDUCE)) "$img"
+	if [ -n "${LUKS_PASS[$n]}" ]; then
+		pass=$work/pass$n
+		# the first line, without its newline: what is typed at the prompt
+		head -n 1 "${LUKS_PASS[$n]}" | tr -d '\n' > "$pass"
+		[ -s "$pass" ] || die "--luks $n: the passphrase in ${LUKS_PASS[$n]} is empty"
+	fi
+	if [ -n "${LUKS_KEY[$n]}" ]; then
+		first=(--key-file "${LUKS_KEY[$n]}" "${kdf_key[@]}"); slots="0:keyfile"
+	else
+		first=(--key-file "$pass" "${kdf_pass[@]}"); slots="0:passphrase"
+	fi
+	run "luks$n.log" cryptsetup reencrypt --disable-locks --batch-mode --encrypt --type luks2 \
+		--reduce-device-size "$LUKS_REDUCE" --cipher aes-xts-plain64 --key-size 512 \
+		--uuid "$uuid" "${first[@]}" "$img"
+	if [ -n "${LUKS_KEY[$n]}" ] && [ -n "$pass" ]; then
+		run "luks$n.add.log" cryptsetup luksAddKey --disable-locks --batch-mode --key-file "${LUKS_KEY[$n]}" \
+			--new-key-slot 1 "${kdf_pass[@]}" "$img" "$pass"
+		slots+=" 1:passphrase"
+	fi
+	local off
+	off=$(cryptsetup luksDump --disable-locks "$img" | awk '/^Data segments:/ { s = 1 } s && $1 == "offset:" { print $2; exit }')
+	[[ "$off" =~ ^[0-9]+$ ]] || die "slot $n: no data offset in cryptsetup luksDump"
+	{
+		echo "UUID=$uuid"
+		echo "DATA_OFFSET=$off"
+		echo "KEYSLOTS=\"$slots\""
+		echo "CIPHER=aes-xts-plain64"
+		echo "EXT4_SIZE=$fs_size"
+	} > "$work/luks-$n"
+}
+
+# verify_slot N IMG: Debian's tools accept what was built.
+verify_slot() {
+	local n=$1 img=$2
+	if [ -n "${VERITY[$n]}" ]; then
+		local ROOTHASH HASH_OFFSET DATA_BLOCKS himg=$img
+		eval "$(grep -E '^(ROOTHASH|HASH_OFFSET|DATA_BLOCKS)=' "$work/verity-$n")"
+		[ "${VERITY[$n]}" = appended ] || himg=${PIMG[${VERITY[$n]}]}
+		run "verify$n.log" veritysetup verify --data-blocks="$DATA_BLOCKS" --hash-offset="$HASH_OFFSET" \
+			"$img" "$himg" "$ROOTHASH"
+	fi
+	if [ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ]; then
+		run "verify$n.log" cryptsetup luksDump --disable-locks "$img"
+		[ -z "${LUKS_KEY[$n]}" ] ||
+			run "verify$n.log" cryptsetup open --disable-locks --test-passphrase --key-file "${LUKS_KEY[$n]}" "$img"
+		[ -z "${LUKS_PASS[$n]}" ] ||
+			run "verify$n.log" cryptsetup open --disable-locks --test-passphrase --key-file "$work/pass$n" "$img"
+	fi
+}
+
 # Partition images.
 export E2FSPROGS_FAKE_TIME=$EPOCH
 declare -A PIMG
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5 6 7 8; do
 	[ "${OMIT[$n]}" = 1 ] && continue
 	if [ -n "${IMAGE[$n]}" ]; then PIMG[$n]=${IMAGE[$n]}; continue; fi
+	[ -n "${VHASH[$n]}" ] && continue   # made with its data slot
 	img="$work/p$n.img"
 	PIMG[$n]=$img
 	truncate -s "${SIZE[$n]}M" "$img"
@@ -165,14 +356,22 @@ for n in 1 2 3 4 5 6; do
 	[ "$n" = 4 ] && echo "rmdir /lost+found" >> "$work/debugfs$n.cmd"
 	debugfs -w -f "$work/debugfs$n.cmd" "$img" >"$work/debugfs.log" 2>&1 ||
 		{ cat "$work/debugfs.log" >&2; die "debugfs on slot $n failed"; }
+	if [ -n "${VERITY[$n]}" ]; then
+		verity_format "$n" "$img"
+	elif [ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ]; then
+		luks_format "$n" "$img"
+	fi
 done
+if [ "$verify" = 1 ]; then
+	for n in 2 3 4 5 6; do [ "${OMIT[$n]}" = 1 ] || verify_slot "$n" "${PIMG[$n]}"; done
+fi
 
 # GPT layout: 1 MiB aligned starts, slot order; sizes in 512-byte sectors.
 MIB_S=2048
 sgargs=(-o -U "$DISK_GUID")
 start=$MIB_S
 layout=""
-for n in 1 2 3 4 5 6; do
+for n in $SLOTS; do
 	[ "${OMIT[$n]}" = 1 ] && continue
 	bytes=$(stat -c %s "${PIMG[$n]}")
 	secs=$(( (bytes + 511) / 512 ))
@@ -182,7 +381,7 @@ for n in 1 2 3 4 5 6; do
 	start=$(( (end + 1 + MIB_S - 1) / MIB_S * MIB_S ))
 done
 disk_secs=$(( start + MIB_S ))   # room for the backup GPT
-rm -f "$out"
+rm -f "$out" "$out".verity-* "$out".luks-*
 truncate -s $((disk_secs * 512)) "$out"
 if ! sgdisk "${sgargs[@]}" "$out" >"$work/sgdisk.log" 2>&1; then
 	cat "$work/sgdisk.log" >&2; die "sgdisk failed"
@@ -193,7 +392,13 @@ while read -r n _ off _ _; do
 		die "dd of slot $n failed"
 done <<<"$layout"
 printf '%s' "$layout" > "$out.layout"
+prot=""
+for n in 2 3 4 5 6; do
+	for k in verity luks; do
+		if [ -f "$work/$k-$n" ]; then cp "$work/$k-$n" "$out.$k-$n"; prot+=" p$n=$k"; fi
+	done
+done
 if [ -n "$parts_dir" ]; then
 	for n in "${!PIMG[@]}"; do [ "${PIMG[$n]}" = "$work/p$n.img" ] && mv "${PIMG[$n]}" "$parts_dir/p$n.img"; done
 fi
-[ "$quiet" = 1 ] || echo "$prog: $out: $(awk '{printf "%sp%s=%s", s, $1, $2; s=" "}' "$out.layout") ($(since "$t0") s)"
+[ "$quiet" = 1 ] || echo "$prog: $out: $(awk '{printf "%sp%s=%s", s, $1, $2; s=" "}' "$out.layout")${prot:+ (protected:$prot)} ($(since "$t0") s)"

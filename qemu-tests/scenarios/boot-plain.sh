@@ -50,6 +50,10 @@ E_MOUNT_FLAGS=(
 cfg=$(config_file cvminit.conf <<'CONF'
 # boot-plain: the defaults, plus what the checks below need.
 PART_TIMEOUT=10
+# the plain demo disk: no LUKS2 on p3/p5 (test builds only); no root hashes
+# configured, so p2/p4 are not dm-verity either (BOOT/CONFIG_VERITY_ROOTHASH=none)
+ROOT_ENCRYPTION=none
+JOB_STORE_ENCRYPTION=none
 TMP_SIZE=64m
 LAUNCHER_ARGS="--standin-ls=/ --standin-cat=/boot/BOOT-MARKER --standin-cat=/opt/nvflare/data/DATA-MARKER"
 LAUNCHER_CWD=/opt/nvflare/jobs

@@ -10,6 +10,8 @@ E_FATAL_REASON="launcher /sbin/init not found in the new root: No such file or d
 
 cfg=$(config_file cvminit.conf <<'CONF'
 PART_TIMEOUT=5
+ROOT_ENCRYPTION=none
+JOB_STORE_ENCRYPTION=none
 CONF
 )
 disk_build --no-launcher
