@@ -59,7 +59,8 @@ $(B)/host/%.o: %.c | deps
 INIT_OBJS := $(INIT_SRCS:%.c=$(B)/release/%.o)
 INIT_TEST_OBJS := $(INIT_SRCS:%.c=$(B)/test/%.o) $(INIT_TEST_SRCS:%.c=$(B)/test/%.o)
 HOST_SRCS += host/main.c host/version.c
-HOST_OBJS := $(HOST_SRCS:%.c=$(B)/host/%.o)
+# A source several fragments need is built and linked once.
+HOST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(sort $(HOST_SRCS)))
 
 $(B)/init: $(INIT_OBJS)
 	@echo "  LD      $@"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ int prompt_read_line(int fd, struct secret *key)
 			return key->len || overflow ? 0 : -ENODATA;
 		if (c == '\n' || c == '\r')
 			break;
-		if (key->len >= PASSPHRASE_MAX || key->len >= key->cap) {
+		if (key->len >= key->cap) {
 			overflow = 1; /* keep reading to the end of the line */
 			continue;
 		}
@@ -65,10 +66,43 @@ static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, stru
 	return r;
 }
 
+/* A pasted cvminit-wrapped line: only this boot's challenge key opens it. */
+static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, struct secret *line, try_key_fn try_key,
+		       void *arg, unsigned left)
+{
+	_cleanup_secret_ struct secret *key = NULL;
+	size_t plen = strlen(WRAPPED_PREFIX);
+	char *payload = strndup((const char *)line->data + plen, line->len - plen); /* ciphertext: not secret */
+	const char *tries = left == 1 ? "try" : "tries";
+	int r = secret_new(&key, WRAP_KEY_MAX);
+
+	secret_clear(line);
+	if (!payload || r < 0) {
+		free(payload);
+		return log_fail(&ctx->log, -ENOMEM, "out of memory");
+	}
+	r = wrap_open(req->wrap, payload, key);
+	free(payload);
+	if (r == -ESTALE)
+		log_line(&ctx->log, LOG_WARN, "wrapped key rejected: it was made for another challenge, not this boot's (replayed?) (%u %s left)",
+			 left, tries);
+	else if (r == -EPERM)
+		log_line(&ctx->log, LOG_WARN, "wrapped key rejected: it does not decrypt (tampered or corrupted) (%u %s left)", left,
+			 tries);
+	else if (r < 0)
+		log_line(&ctx->log, LOG_WARN, "wrapped key rejected: not a valid cvminit-wrapped line (%u %s left)", left, tries);
+	if (r < 0)
+		return -EPERM;
+	r = try_key(arg, key);
+	if (r == -EPERM)
+		log_line(&ctx->log, LOG_WARN, "the unwrapped key does not open %s (%u %s left)", req->label, left, tries);
+	return r == -EPERM ? -EAGAIN : r;
+}
+
 static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
 {
 	_cleanup_secret_ struct secret *key = NULL;
-	int r = secret_new(&key, PASSPHRASE_MAX + 1);
+	int r = secret_new(&key, req->wrap ? PROMPT_LINE_MAX : PASSPHRASE_MAX + 1);
 
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot allocate locked memory for a passphrase: %s", strerror(-r));
@@ -84,6 +118,21 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 		}
 		if (r < 0)
 			return log_fail(&ctx->log, r, "console prompt failed: %s", strerror(-r));
+		if (req->wrap && key->len > strlen(WRAPPED_PREFIX) &&
+		    !memcmp(key->data, WRAPPED_PREFIX, strlen(WRAPPED_PREFIX))) {
+			r = try_wrapped(ctx, req, key, try_key, arg, left);
+			if (r == 0)
+				return 0;
+			if (r != -EPERM && r != -EAGAIN)
+				return r;
+			continue;
+		}
+		if (key->len > PASSPHRASE_MAX) {
+			secret_clear(key);
+			log_line(&ctx->log, LOG_WARN, "passphrase for %s longer than %d bytes (%u %s left)", req->label,
+				 PASSPHRASE_MAX, left, left == 1 ? "try" : "tries");
+			continue;
+		}
 		r = key->len ? try_key(arg, key) : -EPERM;
 		secret_clear(key);
 		if (r == 0)
@@ -93,8 +142,8 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 		log_line(&ctx->log, LOG_WARN, "wrong passphrase for %s (%u %s left)", req->label, left,
 			 left == 1 ? "try" : "tries");
 	}
-	return log_fail(&ctx->log, -EPERM, "no valid passphrase for %s after %u %s", req->label, req->tries,
-			req->tries == 1 ? "try" : "tries");
+	return log_fail(&ctx->log, -EPERM, "no valid passphrase%s for %s after %u %s", req->wrap ? " or wrapped key" : "",
+			req->label, req->tries, req->tries == 1 ? "try" : "tries");
 }
 
 #ifdef CVMINIT_TEST_BUILD

@@ -2,6 +2,7 @@
 #define CVMINIT_KEYSOURCE_H
 
 #include "crypto/secret.h"
+#include "crypto/wrap.h"
 #include "init/context.h"
 
 /* One interface for every way a LUKS2 key reaches the init: a source yields
@@ -18,14 +19,16 @@ struct key_request {
 	const char *source; /* the configured source: "prompt", "keyfile", ... */
 	const char *keyfile;
 	unsigned tries;
+	struct wrap_guest *wrap; /* set: the prompt also takes a cvminit-wrapped line */
 };
 
 int keysource_unlock(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg);
 
 #define PASSPHRASE_MAX 512
+#define PROMPT_LINE_MAX 16384 /* a cvminit-wrapped line is longer than a passphrase */
 
-/* Reads one line from fd with echo off into key (without the newline).
- * 0, -ENODATA on end of input, -E2BIG when longer than PASSPHRASE_MAX. */
+/* Reads one line from fd into key (without the newline). 0, -ENODATA on end
+ * of input, -E2BIG when the line does not fit key (nothing is kept). */
 int prompt_read_line(int fd, struct secret *key);
 
 #endif

@@ -4,12 +4,15 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libcryptsetup.h>
 
 #include "crypto/keysource.h"
 #include "crypto/snp_key.h"
+#include "crypto/wrap.h"
+#include "tee/guest.h"
 #include "init/partitions.h"
 
 struct luks_try {
@@ -29,6 +32,52 @@ static int try_passphrase(void *arg, const struct secret *key)
 	if (r == -EPERM)
 		return -EPERM; /* no keyslot opens with this key */
 	return log_fail(&t->ctx->log, r, "%s: cannot activate %s: %s", t->label, t->name, strerror(-r));
+}
+
+/* The job-store key may arrive wrapped to this boot: a fresh key pair whose
+ * public half the TEE report binds, printed as one console line. */
+static int offer_challenge(struct boot_ctx *ctx, struct wrap_guest **out)
+{
+	struct wrap_guest *w = NULL;
+	struct tee_report *rep;
+	uint8_t rd[64];
+	char *line = NULL;
+	int r;
+
+	*out = NULL;
+	if (cfg_is(&ctx->cfg, CFG_JOBS_KEY_WRAPPING, "no") || ctx->evidence_len == 0)
+		return 0; /* no TEE report in this boot: passphrases only */
+	r = wrap_guest_new(&w);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "jobs: cannot create the challenge key");
+	r = wrap_report_data(ctx->evidence, (size_t)ctx->evidence_len, wrap_guest_pub(w), rd);
+	rep = calloc(1, sizeof(*rep));
+	if (r == 0 && !rep)
+		r = -ENOMEM;
+	if (r == 0)
+		r = tee_get_report(ctx, rd, rep);
+	if (r == 0)
+		r = wrap_challenge_line(rep->kind == TEE_SNP ? "snp" : "tdx", rep->data, rep->len, wrap_guest_pub(w),
+					ctx->evidence, (size_t)ctx->evidence_len, rep->certs, rep->certs_len, &line);
+	if (r == 0) {
+		wrap_guest_set_report(w, rep->data, rep->len);
+		log_line(&ctx->log, LOG_INFO,
+			 "jobs: the key may be typed, or sealed to this boot: run 'cvminit key wrap' on the challenge below "
+			 "and paste its cvminit-wrapped line at the prompt");
+		/* Console only: too long for a kmsg record, and nothing in it is secret. */
+		log_console_raw(&ctx->log, line);
+		log_console_raw(&ctx->log, "\n");
+	}
+	free(line);
+	if (rep)
+		tee_report_free(rep);
+	free(rep);
+	if (r < 0) {
+		wrap_guest_free(w);
+		return ctx->log.reason[0] ? r : log_fail(&ctx->log, r, "jobs: cannot make the challenge");
+	}
+	*out = w;
+	return 0;
 }
 
 int luks_open_role(struct boot_ctx *ctx, enum part_role role)
@@ -60,10 +109,20 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 	};
 	struct luks_try t = { ctx, cd, name, label };
 	double t0 = log_elapsed_ms(&ctx->log);
+	struct wrap_guest *wrap = NULL;
+	if (role == ROLE_JOBS && !strcmp(req.source, "prompt")) {
+		r = offer_challenge(ctx, &wrap);
+		if (r < 0) {
+			crypt_free(cd);
+			return r;
+		}
+		req.wrap = wrap;
+	}
 	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived"))
 		r = snp_unlock(ctx, cd, name, p->dev);
 	else
 		r = keysource_unlock(ctx, &req, try_passphrase, &t);
+	wrap_guest_free(wrap); /* the private key is gone with it */
 	crypt_free(cd);
 	if (r < 0)
 		return r;

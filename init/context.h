@@ -50,6 +50,8 @@ struct boot_ctx {
 
 	enum tee_kind tee;
 	struct found_part parts[ROLE__COUNT];
+	char evidence[1024];  /* the evidence document REPORT_DATA binds */
+	int evidence_len;     /* 0: no attestation in this boot */
 	unsigned modules_loaded;
 	unsigned long initramfs_freed; /* entries removed at switch_root */
 };

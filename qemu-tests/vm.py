@@ -17,6 +17,8 @@ Console input: each --expect REGEX is followed by one --send TEXT; the pairs
 run in order: once REGEX matches console output that arrived after the
 previous match, TEXT plus a newline is written to the serial port
 (--send-raw TEXT: no newline; both understand \\n \\r \\t \\xHH escapes).
+--send-cmd SHELL-CMD: send what SHELL-CMD prints, given the whole console up to
+the match on its stdin (to answer a challenge the guest printed).
 What is sent is never written to the log or the screen.
 
 TPM: --swtpm STATEDIR copies STATEDIR (may be empty or absent: fresh TPM)
@@ -100,6 +102,8 @@ def parse_args(argv):
     p.add_argument('--expect', action=ScriptAction, metavar='REGEX')
     p.add_argument('--send', action=ScriptAction, metavar='TEXT')
     p.add_argument('--send-raw', action=ScriptAction, metavar='TEXT')
+    p.add_argument('--send-cmd', action=ScriptAction, metavar='SHELL-CMD',
+                   help='send the output of SHELL-CMD, which reads the console text up to the match on stdin')
     p.add_argument('--tee', action='store_true', help='also copy the console to stdout as it arrives')
     p.add_argument('--result', metavar='FILE', help='write the outcome as JSON')
     p.add_argument('--print-cmd', action='store_true', help='print the QEMU command line on stderr')
@@ -113,6 +117,9 @@ def parse_args(argv):
             rx = re.compile(steps[i][1], re.MULTILINE)
         except re.error as e:
             p.error('--expect %r: %s' % (steps[i][1], e))
+        if steps[i + 1][0] == '--send-cmd':
+            pairs.append((rx, ('cmd', steps[i + 1][1])))
+            continue
         text = unescape(steps[i + 1][1]) + ('\n' if steps[i + 1][0] == '--send' else '')
         pairs.append((rx, text.encode('utf-8', 'surrogateescape')))
     ns.pairs = pairs
@@ -259,12 +266,21 @@ def main(argv):
                         # bound memory, keep enough for a prompt split over reads
                         pending = pending[-65536:]
                         break
+                    data = pairs[0][1]
+                    if isinstance(data, tuple):
+                        # a reply computed from what the guest said (e.g. a
+                        # key wrapped to the challenge it printed)
+                        seen = ''.join(console)[:-len(pending)] + pending[:m.end()] if pending else ''.join(console)
+                        res = subprocess.run(data[1], shell=True, input=seen.encode(),
+                                             stdout=subprocess.PIPE, timeout=60)
+                        data = res.stdout.rstrip(b'\n') + b'\n'
+                        log('--send-cmd exited %d' % res.returncode)
                     try:
-                        qemu.stdin.write(pairs[0][1])
+                        qemu.stdin.write(data)
                         qemu.stdin.flush()
                     except BrokenPipeError:
                         pass
-                    log('sent %d bytes after /%s/' % (len(pairs[0][1]), pairs[0][0].pattern))
+                    log('sent %d bytes after /%s/' % (len(data), pairs[0][0].pattern))
                     pending = pending[m.end():]
                     pairs.pop(0)
                     matched += 1

@@ -132,6 +132,10 @@ int stage_attest(struct boot_ctx *ctx)
 		r = write_out(ctx, "report.bin", rep->data, rep->len);
 	if (r == 0)
 		r = write_out(ctx, "evidence.json", doc, (size_t)n);
+	if (r == 0) {
+		memcpy(ctx->evidence, doc, (size_t)n);
+		ctx->evidence_len = n;
+	}
 	if (r == 0 && rep->certs_len)
 		r = write_out(ctx, "certs.bin", rep->certs, rep->certs_len);
 	if (r == 0) {

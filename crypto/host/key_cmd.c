@@ -1,0 +1,167 @@
+/* `cvminit key wrap`: on the model owner's trusted machine, seal the
+ * job-store key to one boot of one attested CVM (see crypto/wrap.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/wrap.h"
+#include "host/commands.h"
+#include "tee/host/report.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE [--expect-measurement HEX]\n"
+		   "                        [--vcek CERT --chain PEM] [--root CERT] [--allow-debug]\n"
+		   "\n"
+		   "Verifies the attestation report in the cvminit-challenge line of FILE (a console log\n"
+		   "or just that line): its signature chain, its policy, the expected measurement, and\n"
+		   "that its REPORT_DATA binds the challenge's public key and evidence. Only then prints\n"
+		   "one line, cvminit-wrapped: ..., the content of KEYFILE (without a final newline)\n"
+		   "encrypted to that boot's key. Paste it at the CVM's job-store prompt.\n"
+		   "\n"
+		   "SNP: --vcek and --chain (ASK+ARK) are required, --root pins the ARK.\n"
+		   "TDX: --root (Intel SGX Root CA) is required; the challenge must carry a quote.\n"
+		   "exit status: 0 wrapped, 1 a file cannot be read, 2 usage, 3 malformed challenge,\n"
+		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n");
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static void now_utc(struct report_time *t)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	*t = (struct report_time){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec };
+}
+
+static int read_key(const char *path, uint8_t **key, size_t *len)
+{
+	if (report_read_file(path, key, len) < 0)
+		return -1;
+	if (*len > 0 && (*key)[*len - 1] == '\n')
+		(*len)--;
+	if (*len > 0 && (*key)[*len - 1] == '\r')
+		(*len)--;
+	return 0;
+}
+
+static int cmd_wrap(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "challenge", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
+		{ "expect-measurement", required_argument, NULL, 'm' }, { "vcek", required_argument, NULL, 'v' },
+		{ "chain", required_argument, NULL, 'C' }, { "root", required_argument, NULL, 'r' },
+		{ "allow-debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct verify_opts vo = { .file = "challenge report", .quiet = 1 };
+	const char *challenge = NULL, *keyfile = NULL;
+	struct wrap_challenge c;
+	uint8_t *text = NULL, *key = NULL;
+	size_t tlen = 0, klen = 0;
+	char err[200], *line = NULL;
+	int o, rc;
+
+	now_utc(&vo.at);
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': challenge = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'm':
+			if (unhex(optarg, vo.measurement, sizeof(vo.measurement)) < 0) {
+				fprintf(stderr, "cvminit key wrap: --expect-measurement wants 96 hex digits\n");
+				return EXIT_USAGE;
+			}
+			vo.has_measurement = 1;
+			break;
+		case 'v': vo.vcek = optarg; break;
+		case 'C': vo.chain = optarg; break;
+		case 'r': vo.root = optarg; break;
+		case 'd': vo.allow_debug = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!challenge || !keyfile || optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (report_read_file(challenge, &text, &tlen) < 0)
+		return EXIT_FAIL;
+	char *z = realloc(text, tlen + 1);
+	if (!z) {
+		free(text);
+		return EXIT_FAIL;
+	}
+	z[tlen] = '\0';
+	if (wrap_challenge_parse(z, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cvminit key wrap: %s: %s\n", challenge, err);
+		free(z);
+		return EXIT_REPORT_MALFORMED;
+	}
+	free(z);
+	/* The report must bind exactly this public key and this evidence. */
+	if (wrap_report_data(c.evidence, c.evidence_len, c.pub, vo.report_data) < 0) {
+		wrap_challenge_free(&c);
+		return EXIT_FAIL;
+	}
+	vo.has_report_data = 1;
+	enum report_format f = report_detect(c.report, c.report_len);
+	if (!strcmp(c.tee, "tdx") && f != REPORT_FMT_TDX_QUOTE) {
+		fprintf(stderr, "cvminit key wrap: refusing: the challenge carries a TDREPORT, which cannot be verified off the "
+				"machine (the guest needs configfs-tsm for a quote)\n");
+		wrap_challenge_free(&c);
+		return EXIT_REPORT_MALFORMED;
+	}
+	rc = report_verify(f, c.report, c.report_len, &vo);
+	if (rc != EXIT_OK) {
+		fprintf(stderr, "cvminit key wrap: refusing to wrap: the challenge's report does not verify (see above)\n");
+		wrap_challenge_free(&c);
+		return rc;
+	}
+	fprintf(stderr, "cvminit key wrap: report verified; the CVM booted with this evidence:\n  %.*s\n",
+		(int)c.evidence_len, c.evidence);
+	if (read_key(keyfile, &key, &klen) < 0) {
+		wrap_challenge_free(&c);
+		return EXIT_FAIL;
+	}
+	if (klen == 0 || klen > WRAP_KEY_MAX) {
+		fprintf(stderr, "cvminit key wrap: %s: the key must have 1 to %d bytes\n", keyfile, WRAP_KEY_MAX);
+		explicit_bzero(key, klen);
+		free(key);
+		wrap_challenge_free(&c);
+		return EXIT_USAGE;
+	}
+	rc = wrap_seal(&c, key, klen, &line) < 0 ? EXIT_FAIL : EXIT_OK;
+	explicit_bzero(key, klen);
+	free(key);
+	wrap_challenge_free(&c);
+	if (rc == EXIT_OK)
+		printf("%s\n", line);
+	free(line);
+	return rc;
+}
+
+int cmd_key(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "wrap"))
+		return cmd_wrap(argc - 1, argv + 1);
+	usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+	return argc >= 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
+}
