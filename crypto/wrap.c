@@ -22,6 +22,14 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define HEAD_LEN (MAGIC_LEN + FPR_LEN + WRAP_PUB_LEN + NONCE_LEN)
+/* The plaintext is u16 length || key || zeros, padded to a multiple of this,
+ * so the line does not tell the key's length. */
+#define PAD_BLOCK 512
+
+static size_t padded_len(size_t klen)
+{
+	return (klen + 2 + PAD_BLOCK - 1) / PAD_BLOCK * PAD_BLOCK;
+}
 
 struct wrap_guest {
 	mbedtls_ecp_group grp;
@@ -223,7 +231,8 @@ int wrap_open(struct wrap_guest *w, const char *text, struct secret *key)
 
 	if (!buf)
 		return -EBADMSG;
-	if (len < HEAD_LEN + TAG_LEN + 1 || len - HEAD_LEN - TAG_LEN > key->cap || memcmp(buf, MAGIC, MAGIC_LEN)) {
+	if (len < HEAD_LEN + TAG_LEN + PAD_BLOCK || (len - HEAD_LEN - TAG_LEN) % PAD_BLOCK ||
+	    len - HEAD_LEN - TAG_LEN > padded_len(WRAP_KEY_MAX) || memcmp(buf, MAGIC, MAGIC_LEN)) {
 		free(buf);
 		return -EBADMSG;
 	}
@@ -240,18 +249,29 @@ int wrap_open(struct wrap_guest *w, const char *text, struct secret *key)
 	rng_free(&rng);
 	if (r == 0)
 		r = derive(z, sizeof(z), w->report_hash, w->pub, host_pub, k);
+	struct secret *plain = NULL;
+	if (r == 0)
+		r = secret_new(&plain, ctlen);
 	if (r == 0) {
 		mbedtls_gcm_init(&gcm);
 		r = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, k, 256) ||
 			    mbedtls_gcm_auth_decrypt(&gcm, ctlen, nonce, NONCE_LEN, buf, HEAD_LEN, ct + ctlen, TAG_LEN, ct,
-						     key->data)
+						     plain->data)
 			? -EPERM
 			: 0;
 		mbedtls_gcm_free(&gcm);
-		key->len = r == 0 ? ctlen : 0;
-		if (r < 0)
+		size_t klen = r == 0 ? (size_t)plain->data[0] << 8 | plain->data[1] : 0;
+		if (r == 0 && (klen == 0 || klen + 2 > ctlen || klen > key->cap))
+			r = -EBADMSG;
+		if (r == 0) {
+			memcpy(key->data, plain->data + 2, klen);
+			key->len = klen;
+		} else {
 			secret_clear(key);
+		}
 	}
+	if (plain)
+		secret_free(plain);
 	explicit_bzero(z, sizeof(z));
 	explicit_bzero(k, sizeof(k));
 	free(buf);
@@ -336,17 +356,23 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 	mbedtls_gcm_context gcm;
 	struct rng rng;
 	uint8_t z[48], k[32], report_hash[64];
-	size_t olen = 0, len = HEAD_LEN + klen + TAG_LEN;
-	uint8_t *buf = malloc(len);
+	size_t olen = 0, plen = padded_len(klen), len = HEAD_LEN + plen + TAG_LEN;
+	uint8_t *buf, *plain;
 	int r;
 
 	*line = NULL;
-	if (!buf)
-		return -ENOMEM;
-	if (klen == 0 || klen > WRAP_KEY_MAX) {
-		free(buf);
+	if (klen == 0 || klen > WRAP_KEY_MAX)
 		return -EINVAL;
+	buf = malloc(len);
+	plain = calloc(1, plen);
+	if (!buf || !plain) {
+		free(buf);
+		free(plain);
+		return -ENOMEM;
 	}
+	plain[0] = (uint8_t)(klen >> 8);
+	plain[1] = (uint8_t)klen;
+	memcpy(plain + 2, key, klen);
 	mbedtls_ecp_group_init(&grp);
 	mbedtls_mpi_init(&d);
 	mbedtls_ecp_point_init(&q);
@@ -367,8 +393,8 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 	if (r == 0)
 		r = derive(z, sizeof(z), report_hash, c->pub, buf + MAGIC_LEN + FPR_LEN, k);
 	if (r == 0 && (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, k, 256) ||
-		       mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, klen, buf + MAGIC_LEN + FPR_LEN + WRAP_PUB_LEN,
-						 NONCE_LEN, buf, HEAD_LEN, key, buf + HEAD_LEN, TAG_LEN, buf + HEAD_LEN + klen)))
+		       mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, plen, buf + MAGIC_LEN + FPR_LEN + WRAP_PUB_LEN,
+						 NONCE_LEN, buf, HEAD_LEN, plain, buf + HEAD_LEN, TAG_LEN, buf + HEAD_LEN + plen)))
 		r = -EIO;
 	if (r == 0) {
 		char *b = b64(buf, len);
@@ -388,6 +414,8 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 	mbedtls_mpi_free(&d);
 	mbedtls_ecp_point_free(&q);
 	mbedtls_ecp_group_free(&grp);
+	explicit_bzero(plain, plen);
+	free(plain);
 	explicit_bzero(buf, len);
 	free(buf);
 	return r;

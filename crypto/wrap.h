@@ -15,7 +15,8 @@
  *       "report":b64,"pubkey":b64,"evidence":"...","certs":b64})
  * Owner (host tool): verifies the report, then answers
  *   cvminit-wrapped: base64("CW1" || SHA-256(guest pub) || host pub (97) ||
- *       nonce (12) || AES-256-GCM(key) || tag (16))
+ *       nonce (12) || AES-256-GCM(u16 length || key || zeros to a multiple of
+ *       512 bytes) || tag (16))
  * with the AES key = HKDF-SHA-384(ECDH x-coordinate, info = "cvminit-wrap/1"
  * || SHA-384(report) || guest pub || host pub). Only this boot's private key
  * (locked memory, wiped after use) opens it; a line from an earlier boot
