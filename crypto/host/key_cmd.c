@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/wrap.h"
 #include "host/commands.h"
@@ -41,15 +40,6 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 	return 0;
 }
 
-static void now_utc(struct report_time *t)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	*t = (struct report_time){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec };
-}
-
 static int read_key(const char *path, uint8_t **key, size_t *len)
 {
 	if (report_read_file(path, key, len) < 0)
@@ -77,7 +67,7 @@ static int cmd_wrap(int argc, char **argv)
 	char err[200], *line = NULL;
 	int o, rc;
 
-	now_utc(&vo.at);
+	report_time_now(&vo.at);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {

@@ -1,0 +1,64 @@
+/* `cvminit report show|verify` (host tool): SEV-SNP reports, TDX quotes
+ * and TDREPORTs. The parsing is tee/snp_report.c and tee/tdx_quote.c; this
+ * folder holds the host-only parts (JSON output, mbedtls verification). */
+#ifndef CVMINIT_TEE_HOST_REPORT_H
+#define CVMINIT_TEE_HOST_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/commands.h"
+
+/* Exit statuses of `cvminit report` beyond host/commands.h's EXIT_OK (0),
+ * EXIT_FAIL (1: a file could not be read) and EXIT_USAGE (2). */
+enum {
+	EXIT_REPORT_MALFORMED = 3, /* input is not a well-formed report/quote/certificate */
+	EXIT_REPORT_SIGNATURE = 4, /* a signature, certificate chain or binding does not hold */
+	EXIT_REPORT_POLICY = 5,    /* policy (debug) or an --expect-* value does not match */
+};
+
+enum report_format {
+	REPORT_FMT_UNKNOWN = 0,
+	REPORT_FMT_SNP,
+	REPORT_FMT_TDX_QUOTE,
+	REPORT_FMT_TDREPORT,
+};
+
+/* UTC instant at which certificate validity is checked. */
+struct report_time {
+	int year, mon, day, hour, min, sec;
+};
+
+struct verify_opts {
+	const char *file;
+	const char *vcek;  /* SNP: VCEK/VLEK certificate, DER or PEM */
+	const char *chain; /* SNP: ASK (or ASVK) + ARK, PEM */
+	const char *root;  /* ARK (SNP) or Intel SGX Root CA (TDX), DER or PEM */
+	int has_measurement, has_report_data;
+	uint8_t measurement[48];
+	uint8_t report_data[64];
+	int allow_debug;
+	int quiet;
+	struct report_time at;
+};
+
+/* The current UTC time, for certificate validity checks. */
+void report_time_now(struct report_time *t);
+
+enum report_format report_detect(const uint8_t *buf, size_t len);
+const char *report_format_name(enum report_format f);
+
+/* Reads a whole file ("-": stdin). Returns 0, or -1 after printing why. */
+int report_read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* JSON on stdout; return an exit status. */
+int report_show(enum report_format f, const uint8_t *buf, size_t len, const char *name);
+
+/* Return an exit status; print one line per check (unless quiet) and one
+ * line on stderr for the failure. */
+int report_verify(enum report_format f, const uint8_t *buf, size_t len, const struct verify_opts *o);
+
+/* Hex helpers shared by show and verify. */
+void report_hex(char *out, const uint8_t *p, size_t n); /* out: 2n+1 bytes */
+
+#endif

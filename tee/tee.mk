@@ -1,0 +1,14 @@
+# tee/: SEV-SNP/TDX. The pure parsers (tee/snp_report.c, tee/tdx_quote.c) are
+# linked into the init by init/init.mk's tee/*.c wildcard and into the host
+# tool here; tee/host/ holds the host-only `cvminit report` command (mbedtls).
+TEE_PARSER_SRCS := tee/snp_report.c tee/tdx_quote.c
+HOST_SRCS += $(TEE_PARSER_SRCS) tee/host/report_cmd.c tee/host/report_show.c tee/host/report_verify.c
+
+UNIT_TESTS += snp_report
+UNIT_SRCS_snp_report := tee/snp_report.c
+UNIT_TESTS += tdx_quote
+UNIT_SRCS_tdx_quote := tee/tdx_quote.c
+
+# `cvminit report show|verify` on the real vectors in tests/data/vectors/.
+CHECK_SUITES += tee/test-report-cli.sh
+CHECK_DEPS += $(B)/cvminit
