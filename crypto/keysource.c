@@ -36,9 +36,9 @@ int prompt_read_line(int fd, struct secret *key)
 }
 
 /* Echo off before the prompt is printed; restored on every path. */
-static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, struct secret *key)
+static int prompt_text(struct boot_ctx *ctx, const char *prompt, struct secret *key)
 {
-	char path[64], prompt[160];
+	char path[64];
 	struct termios old, quiet;
 	int fd, r, have_tty;
 
@@ -53,7 +53,6 @@ static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, stru
 		quiet.c_lflag |= ICANON;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 	}
-	snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s): ", req->label, req->device);
 	r = write(fd, prompt, strlen(prompt)) < 0 ? -errno : 0;
 	if (r == 0)
 		r = prompt_read_line(fd, key);
@@ -64,6 +63,22 @@ static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, stru
 	}
 	close(fd);
 	return r;
+}
+
+static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, struct secret *key)
+{
+	char prompt[160];
+
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s): ", req->label, req->device);
+	return prompt_text(ctx, prompt, key);
+}
+
+int keysource_prompt_line(struct boot_ctx *ctx, const char *what, struct secret *out)
+{
+	char prompt[160];
+
+	snprintf(prompt, sizeof(prompt), "%s: ", what);
+	return prompt_text(ctx, prompt, out);
 }
 
 /* A pasted cvminit-wrapped line: only this boot's challenge key opens it. */

@@ -27,6 +27,9 @@ int keysource_unlock(struct boot_ctx *ctx, const struct key_request *req, try_ke
 #define PASSPHRASE_MAX 512
 #define PROMPT_LINE_MAX 16384 /* a cvminit-wrapped line is longer than a passphrase */
 
+/* Asks once on the console, echo off: "<what>: ". 0, -ENODATA, -E2BIG. */
+int keysource_prompt_line(struct boot_ctx *ctx, const char *what, struct secret *out);
+
 /* Reads one line from fd into key (without the newline). 0, -ENODATA on end
  * of input, -E2BIG when the line does not fit key (nothing is kept). */
 int prompt_read_line(int fd, struct secret *key);

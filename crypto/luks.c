@@ -11,6 +11,7 @@
 
 #include "crypto/keysource.h"
 #include "crypto/snp_key.h"
+#include "crypto/tpm2_unlock.h"
 #include "crypto/wrap.h"
 #include "tee/guest.h"
 #include "init/partitions.h"
@@ -118,8 +119,14 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 		}
 		req.wrap = wrap;
 	}
-	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived"))
+	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived")) {
 		r = snp_unlock(ctx, cd, name, p->dev);
+	} else if (role == ROLE_ROOT && !strcmp(req.source, "tpm2")) {
+		struct key_request recovery = req;
+		recovery.source = "prompt";
+		recovery.label = "root (recovery)";
+		r = tpm2_unlock(ctx, cd, name, p->dev, &recovery, try_passphrase, &t);
+	}
 	else
 		r = keysource_unlock(ctx, &req, try_passphrase, &t);
 	wrap_guest_free(wrap); /* the private key is gone with it */

@@ -18,6 +18,8 @@ enum part_role {
 
 enum tee_kind { TEE_NONE, TEE_SNP, TEE_TDX };
 
+struct tpm2_ctx;
+
 /* A compile-time constant, so that a release build contains neither the
  * test-only code paths nor their strings. */
 #ifdef CVMINIT_TEST_BUILD
@@ -50,6 +52,8 @@ struct boot_ctx {
 
 	enum tee_kind tee;
 	struct found_part parts[ROLE__COUNT];
+	struct tpm2_ctx *tpm;  /* open from the measure stage until the separator */
+	unsigned measured;    /* events extended into MEASURE_PCR (0: none) */
 	char evidence[1024];  /* the evidence document REPORT_DATA binds */
 	int evidence_len;     /* 0: no attestation in this boot */
 	unsigned modules_loaded;

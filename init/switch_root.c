@@ -10,6 +10,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "crypto/measure.h"
 #include "init/rmtree.h"
 #include "init/stages.h"
 #include "init/util.h"
@@ -118,6 +119,10 @@ int stage_switch_root(struct boot_ctx *ctx)
 		return log_fail(&ctx->log, argc, "LAUNCHER_ARGS: too many arguments");
 	argv[argc + 1] = NULL;
 
+	/* Before anything of the new root runs: the sealed key's policy dies here. */
+	r = measure_separator(ctx);
+	if (r < 0)
+		return r;
 	r = move_api_mounts(ctx);
 	if (r < 0)
 		return r;
