@@ -33,7 +33,7 @@ static int rtmr_extend(struct boot_ctx *ctx, const char *string)
 		return 0; /* no RTMR interface in this kernel (or not TDX) */
 	r = tpm2_hash(TPM2_ALG_SHA384, string, strlen(string), d);
 	if (r == 0)
-		r = write_all(fd, d, 48);
+		r = fd_write_all(fd, d, 48);
 	close(fd);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "extending RTMR2 failed: %s", strerror(-r));
@@ -106,6 +106,9 @@ int stage_measure(struct boot_ctx *ctx)
 	r = build_events(ctx, &ev);
 	if (r < 0)
 		return r;
+	r = mkdir_p_nofollow(EVENTLOG_DIR, 0755);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "cannot create " EVENTLOG_DIR ": %s", strerror(-r));
 	for (unsigned i = 0; i + 1 < ev.count; i++) { /* the separator waits for switch_root */
 		r = measure_one(ctx, &ev.ev[i]);
 		if (r < 0)

@@ -64,7 +64,7 @@ int stage_early(struct boot_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/sys/kernel/printk_devkmsg", ctx->procfs);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		write_all(fd, "on\n", 3);
+		fd_write_all(fd, "on\n", 3);
 		close(fd);
 	}
 	if (CVMINIT_IS_TEST_BUILD)

@@ -88,7 +88,7 @@ static int apply_sysctls(struct boot_ctx *ctx)
 		}
 		if (fd < 0)
 			return log_fail(&ctx->log, -errno, "sysctl %s: %s", hardening_sysctls[i].key, strerror(errno));
-		int r = write_all(fd, hardening_sysctls[i].value, strlen(hardening_sysctls[i].value));
+		int r = fd_write_all(fd, hardening_sysctls[i].value, strlen(hardening_sysctls[i].value));
 		close(fd);
 		if (r < 0)
 			return log_fail(&ctx->log, r, "sysctl %s=%s: %s", hardening_sysctls[i].key,

@@ -79,14 +79,14 @@ void log_vline(struct cvm_log *log, enum log_level level, const char *fmt, va_li
 		/* Facility "user" (1 << 3) keeps our records apart from the kernel's. */
 		n = snprintf(line, sizeof(line), "<%d>cvminit: %s: %s\n", 8 | (int)level, log->stage, msg);
 		if (n > 0)
-			write_all(log->kmsg_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			fd_write_all(log->kmsg_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 	if (log->console_fd >= 0 && !echoed) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		n = snprintf(line, sizeof(line), "[%5lld.%06ld] cvminit: %s: %s\n", (long long)now.tv_sec,
 			     now.tv_nsec / 1000, log->stage, msg);
 		if (n > 0)
-			write_all(log->console_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+			fd_write_all(log->console_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	}
 }
 
@@ -112,5 +112,5 @@ int log_fail(struct cvm_log *log, int err, const char *fmt, ...)
 void log_console_raw(struct cvm_log *log, const char *text)
 {
 	if (log->console_fd >= 0)
-		write_all(log->console_fd, text, strlen(text));
+		fd_write_all(log->console_fd, text, strlen(text));
 }

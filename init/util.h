@@ -7,7 +7,7 @@
 /* Small I/O helpers shared by the init's stages. */
 
 /* Writes everything, retrying on EINTR/short writes. 0 or -errno. */
-int write_all(int fd, const void *buf, size_t len);
+int fd_write_all(int fd, const void *buf, size_t len);
 /* Reads up to len-1 bytes and NUL-terminates. Returns bytes read or -errno. */
 ssize_t read_small_file(const char *path, char *buf, size_t len);
 /* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated

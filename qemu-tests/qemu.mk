@@ -42,3 +42,12 @@ qemu-check: kernel $(B)/standin $(B)/init-test $(B)/cvminit
 CHECK_SUITES += qemu-tests/run.sh
 CHECK_DEPS += kernel $(B)/standin
 demo: kernel $(B)/standin
+
+# The TPM scenarios' launcher: reads PCR 15 and tries to unseal after the
+# switch (static musl, the init's TPM2 library).
+TPM2_PROBE_SRCS := qemu-tests/probe/tpm2-probe.c crypto/tpm2.c crypto/tpm2_token.c crypto/tpm2_util.c crypto/secret.c
+$(B)/tpm2-probe: $(TPM2_PROBE_SRCS) | deps
+	@echo "  LD      $@"
+	@$(MUSL_CC) $(BASE_CFLAGS) $(OPT) $(DEPS_CFLAGS) -static -Wl,--gc-sections -o $@ $(TPM2_PROBE_SRCS) $(DEPS_LDLIBS)
+	@strip --strip-all $@
+CHECK_DEPS += $(B)/tpm2-probe

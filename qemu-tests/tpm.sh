@@ -30,7 +30,8 @@ tpm_start() {
 		sleep 0.1
 	done
 	TPM_PID=$(cat "$TPM_RUN/pid")
-	trap tpm_stop EXIT
+	# keep lib.sh's exit handler (it turns failed assertions into exit 1)
+	trap '_tpm_rc=$?; tpm_stop; (exit $_tpm_rc); _lib_exit' EXIT
 }
 
 tpm_stop() {
