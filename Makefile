@@ -80,7 +80,7 @@ $(B)/cvminit: $(HOST_OBJS)
 
 all: $(B)/init $(B)/init-test $(B)/cvminit
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/release $(B)/test $(B)/host -name '*.d' -type f 2>/dev/null)
 
 # ---- host unit tests (gcc, AddressSanitizer + UBSan) ------------------------
 UNIT_CC ?= gcc
