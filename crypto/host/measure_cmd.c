@@ -1,0 +1,261 @@
+/* `cvminit measure`: everything an image's boot will show, computed before
+ * it ever boots, as one JSON document an OEM pipeline publishes: the
+ * initramfs hashes (what SEV-SNP kernel-hashes and TDX measured boot
+ * record), the verity root hashes, the TPM2 events, the PCR value and the
+ * exact event log, and the evidence document with its REPORT_DATA. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libcryptsetup.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+
+#include "crypto/eventlog.h"
+#include "crypto/host/tpm2_host.h"
+#include "crypto/tpm2_util.h"
+#include "host/commands.h"
+#include "tee/evidence.h"
+#include "tee/host/report.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cvminit measure --initramfs FILE --config FILE [--cmdline TEXT] [--test-build]\n"
+		"                       [--banks sha256[,sha1,sha384,...]] [--no-tpm]\n"
+		"                       [--root-luks IMAGE | --root-uuid UUID] [--jobs-luks IMAGE | --jobs-uuid UUID]\n"
+		"                       [--nonce HEX] [--output FILE]\n"
+		"\n"
+		"Prints, as one JSON document, what booting this image will produce: SHA-256 and\n"
+		"SHA-384 of the initramfs, the dm-verity root hashes, the events cvminit extends into\n"
+		"MEASURE_PCR with the PCR value before and after the separator, the exact event log\n"
+		"(one record per event, a digest for each of --banks: the TPM's active banks, in\n"
+		"ascending algorithm order; default sha256), and the evidence document whose SHA-512\n"
+		"is the attestation report's REPORT_DATA. --no-tpm: a guest without a TPM (no log).\n"
+		"--config is the configuration embedded in the initramfs, --cmdline the kernel\n"
+		"command line (both measured). --test-build for build/init-test.\n");
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static int luks_uuid_of(const char *image, char *out, size_t len)
+{
+	struct crypt_device *cd = NULL;
+	int r = crypt_init(&cd, image);
+
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r == 0 && crypt_get_uuid(cd))
+		snprintf(out, len, "%s", crypt_get_uuid(cd));
+	else if (r == 0)
+		r = -ENOENT;
+	crypt_free(cd);
+	return r;
+}
+
+/* JSON string with the few escapes our values can need. */
+static void jstr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const char *event_value(const struct measure_events *ev, const char *prefix)
+{
+	for (unsigned i = 0; i < ev->count; i++)
+		if (!strncmp(ev->ev[i].string, prefix, strlen(prefix)))
+			return ev->ev[i].string + strlen(prefix);
+	return "none";
+}
+
+static int parse_banks(const char *list, uint16_t *banks, unsigned *n)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	*n = 0;
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		const struct tpm2_bank_info *b = tpm2_bank_by_name(w);
+		if (!b || *n >= TPM2_MAX_BANKS)
+			return -EINVAL;
+		banks[(*n)++] = b->alg;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+int cmd_measure(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "initramfs", required_argument, NULL, 'i' }, { "config", required_argument, NULL, 'c' },
+		{ "cmdline", required_argument, NULL, 'k' },   { "test-build", no_argument, NULL, 't' },
+		{ "banks", required_argument, NULL, 'b' },     { "no-tpm", no_argument, NULL, 'n' },
+		{ "root-luks", required_argument, NULL, 'R' }, { "root-uuid", required_argument, NULL, 'r' },
+		{ "jobs-luks", required_argument, NULL, 'J' }, { "jobs-uuid", required_argument, NULL, 'j' },
+		{ "nonce", required_argument, NULL, 'N' },     { "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+	};
+	const char *initramfs = NULL, *config = NULL, *cmdline = "", *banks_arg = "sha256", *output = NULL, *nonce = "";
+	char root_uuid[64] = "none", jobs_uuid[64] = "none", err[300];
+	int test_build = 0, no_tpm = 0, o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'i': initramfs = optarg; break;
+		case 'c': config = optarg; break;
+		case 'k': cmdline = optarg; break;
+		case 't': test_build = 1; break;
+		case 'b': banks_arg = optarg; break;
+		case 'n': no_tpm = 1; break;
+		case 'r': snprintf(root_uuid, sizeof(root_uuid), "%s", optarg); break;
+		case 'j': snprintf(jobs_uuid, sizeof(jobs_uuid), "%s", optarg); break;
+		case 'R':
+		case 'J':
+			if (luks_uuid_of(optarg, o == 'R' ? root_uuid : jobs_uuid, sizeof(root_uuid)) < 0) {
+				fprintf(stderr, "cvminit measure: %s: no LUKS2 header\n", optarg);
+				return EXIT_FAIL;
+			}
+			break;
+		case 'N': nonce = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!initramfs || !config || optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	uint16_t banks[TPM2_MAX_BANKS];
+	unsigned nbanks = 0;
+	if (parse_banks(banks_arg, banks, &nbanks) < 0) {
+		fprintf(stderr, "cvminit measure: --banks: a comma-separated list of sha1, sha256, sha384, sha512\n");
+		return EXIT_USAGE;
+	}
+	uint8_t *img = NULL, *conf = NULL;
+	size_t imglen = 0, conflen = 0;
+	if (report_read_file(initramfs, &img, &imglen) < 0 || report_read_file(config, &conf, &conflen) < 0) {
+		free(img);
+		return EXIT_FAIL;
+	}
+	struct tpm2_host_facts facts;
+	int r = (test_build ? tpm2_facts_testbuild : tpm2_facts_release)((const char *)conf, conflen, config, cmdline,
+									  &facts, err, sizeof(err));
+	free(conf);
+	if (r < 0) {
+		fprintf(stderr, "cvminit measure: %s\n", err);
+		free(img);
+		return EXIT_FAIL;
+	}
+
+	/* the initramfs as SNP kernel-hashes / TDX measured boot see it */
+	uint8_t h256[32], h384[64];
+	char h256x[65], h384x[97];
+	mbedtls_sha256(img, imglen, h256, 0);
+	mbedtls_sha512(img, imglen, h384, 1);
+	free(img);
+	hex(h256, 32, h256x);
+	hex(h384, 48, h384x);
+
+	/* the PCR and the exact log before the separator (what attest hashes) */
+	char log[MEASURE_EVENT_MAX * EVENTLOG_RECORD_MAX], logx[65] = "none";
+	size_t loglen = 0;
+	if (!no_tpm) {
+		for (unsigned i = 0; i + 1 < facts.events.count; i++) {
+			struct tpm2_digests d = { .count = nbanks };
+			for (unsigned b = 0; b < nbanks; b++) {
+				d.alg[b] = banks[b];
+				tpm2_hash(banks[b], facts.events.ev[i].string, strlen(facts.events.ev[i].string), d.digest[b]);
+			}
+			int n = eventlog_format(facts.pcr, &d, facts.events.ev[i].string, facts.events.ev[i].type, log + loglen,
+						sizeof(log) - loglen);
+			if (n < 0) {
+				fprintf(stderr, "cvminit measure: event log record: %s\n", strerror(-n));
+				return EXIT_FAIL;
+			}
+			loglen += (size_t)n;
+		}
+		uint8_t lh[32];
+		mbedtls_sha256((const uint8_t *)log, loglen, lh, 0);
+		hex(lh, 32, logx);
+	}
+	log[loglen] = '\0';
+
+	char digestx[65], before[2 * TPM2_MAX_DIGEST + 1], after[2 * TPM2_MAX_DIGEST + 1];
+	uint8_t pv[TPM2_MAX_DIGEST];
+	/* the PCR value in sha256 when the TPM has that bank, else the first */
+	uint16_t pbank = banks[0];
+	for (unsigned b = 0; b < nbanks; b++)
+		if (banks[b] == TPM2_ALG_SHA256)
+			pbank = banks[b];
+	size_t psize = tpm2_bank_by_alg(pbank)->size;
+	hex(facts.config_digest, 32, digestx);
+	measure_predict(pbank, &facts.events, facts.events.count - 1, pv);
+	hex(pv, psize, before);
+	measure_predict(pbank, &facts.events, facts.events.count, pv);
+	hex(pv, psize, after);
+
+	/* the evidence document and REPORT_DATA */
+	char boot_rh[80], config_rh[80], doc[1024], rdx[129];
+	snprintf(boot_rh, sizeof(boot_rh), "%s", event_value(&facts.events, "cvminit:verity:boot:"));
+	snprintf(config_rh, sizeof(config_rh), "%s", event_value(&facts.events, "cvminit:verity:config:"));
+	for (char *p = boot_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	for (char *p = config_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	struct evidence_inputs in = { boot_rh, config_rh, root_uuid, jobs_uuid, digestx, logx, nonce };
+	int dn = evidence_build(&in, doc, sizeof(doc));
+	if (dn < 0) {
+		fprintf(stderr, "cvminit measure: a UUID or the nonce is not lower-case hex\n");
+		return EXIT_USAGE;
+	}
+	uint8_t rd[64];
+	mbedtls_sha512((const uint8_t *)doc, (size_t)dn, rd, 0);
+	hex(rd, 64, rdx);
+
+	FILE *f = output ? fopen(output, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "cvminit measure: %s: %s\n", output, strerror(errno));
+		return EXIT_FAIL;
+	}
+	fprintf(f, "{\n  \"format\": \"cvminit-measurements/1\",\n  \"build\": \"%s\",\n", test_build ? "test" : "release");
+	fprintf(f, "  \"initramfs\": {\"size\": %zu, \"sha256\": \"%s\", \"sha384\": \"%s\"},\n", imglen, h256x, h384x);
+	fprintf(f, "  \"kernel_cmdline\": ");
+	jstr(f, cmdline);
+	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n", digestx);
+	fprintf(f, "  \"verity\": {\"boot\": \"%s\", \"config\": \"%s\"},\n", boot_rh, config_rh);
+	if (no_tpm) {
+		fprintf(f, "  \"tpm2\": null,\n");
+	} else {
+		fprintf(f, "  \"tpm2\": {\n    \"pcr\": %u,\n    \"bank\": \"%s\",\n    \"events\": [", facts.pcr,
+			tpm2_bank_by_alg(pbank)->name);
+		for (unsigned i = 0; i < facts.events.count; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			jstr(f, facts.events.ev[i].string);
+		}
+		fprintf(f, "],\n    \"before_separator\": \"%s\",\n    \"after_separator\": \"%s\",\n", before, after);
+		fprintf(f, "    \"eventlog\": ");
+		jstr(f, log);
+		fprintf(f, ",\n    \"eventlog_sha256\": \"%s\"\n  },\n", logx);
+	}
+	fprintf(f, "  \"evidence\": ");
+	jstr(f, doc);
+	fprintf(f, ",\n  \"report_data\": \"%s\"\n}\n", rdx);
+	if (output && fclose(f) != 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}

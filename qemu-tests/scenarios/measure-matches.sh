@@ -1,0 +1,61 @@
+# qemu/measure-matches (issue 6): `cvminit measure`, run on the host before
+# the first boot, predicts what the boot shows: the initramfs hashes, PCR 15
+# after the separator, the event log byte for byte, the evidence document
+# and the attestation report's REPORT_DATA (mock TEE, swtpm).
+source "$REPO/qemu-tests/lib.sh"
+source "$REPO/qemu-tests/tpm.sh"
+
+PROBE=${PROBE:-$REPO/build/tpm2-probe}
+[ -x "$PROBE" ] || die "$PROBE missing (make build/tpm2-probe)"
+chain=$WORK/chain
+"$REPO/qemu-tests/mock-tee-chain.sh" "$chain"
+protected_disk --jobs-keyfile --launcher /sbin/standin --add "3=$PROBE:/sbin/tpm2-probe"
+tpm_manufacture
+cfg=$(config_file cvminit.conf <<CONF
+TEE=mock
+TMP_SIZE=64m
+$(protected_config --root-source keyfile --jobs-source keyfile)
+LAUNCHER=/sbin/tpm2-probe
+LAUNCHER_ARGS="/dev/vda3 --standin-cat=/run/log/cvminit/tpm2-measure.log --standin-cat=/run/cvminit/attestation/evidence.json --standin-hex=/run/cvminit/attestation/report.bin"
+CONF
+)
+cmdline="quiet"
+protected_initramfs_build --config "$cfg" --file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
+# the published document, made before the first boot (swtpm's banks, in the TPM's order)
+"$CVMINIT" measure --initramfs "$INITRD" --config "$cfg" --cmdline "$cmdline" --test-build \
+	--banks sha1,sha256,sha384 --root-uuid "$(luks_value 3 UUID)" --jobs-uuid "$(luks_value 5 UUID)" \
+	--output "$WORK/measurements.json" || die "cvminit measure failed"
+boot --swtpm "$TPM_STATE" --append "$cmdline"
+
+expect_vm_exit 0
+expect_poweroff
+expect_launched
+normalize_console
+python3 - "$WORK/measurements.json" "$CONSOLE_TXT" "$INITRD" <<'PY' || fail "the boot does not match the published measurements (see above)"
+import hashlib, json, sys
+m = json.load(open(sys.argv[1]))
+lines = [l.rstrip('\n') for l in open(sys.argv[2])]
+ok = True
+def check(what, got, want):
+    global ok
+    if got != want:
+        ok = False
+        print('# %s: boot shows %r, measurements say %r' % (what, got, want))
+img = open(sys.argv[3], 'rb').read()
+check('initramfs sha256', hashlib.sha256(img).hexdigest(), m['initramfs']['sha256'])
+check('initramfs sha384', hashlib.sha384(img).hexdigest(), m['initramfs']['sha384'])
+pcr = [l.split()[-1] for l in lines if l.startswith('PROBE: pcr 15 sha256 ')]
+check('PCR 15 (sha256) after the separator', pcr[:1], [m['tpm2']['after_separator']])
+pre = 'STANDIN: cat /run/log/cvminit/tpm2-measure.log: '
+log = ''.join('\x1e' + l[len(pre):].lstrip('\x1e') + '\n' for l in lines if l.startswith(pre))
+want = m['tpm2']['eventlog']
+check('event log before the separator', log[:len(want)], want)
+check('events after the published log', log[len(want):].count('\x1e'), 1)
+pre = 'STANDIN: cat /run/cvminit/attestation/evidence.json: '
+ev = [l[len(pre):] for l in lines if l.startswith(pre)]
+check('evidence.json', ev[:1], [m['evidence']])
+pre = 'STANDIN: hex /run/cvminit/attestation/report.bin: '
+rep = [bytes.fromhex(l[len(pre):]) for l in lines if l.startswith(pre)]
+check('REPORT_DATA of report.bin', rep[0][0x50:0x90].hex() if rep else None, m['report_data'])
+sys.exit(0 if ok else 1)
+PY
