@@ -35,7 +35,7 @@ static int write_out(struct boot_ctx *ctx, const char *name, const void *data, s
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return log_fail(&ctx->log, -errno, "cannot write %s: %s", path, strerror(errno));
-	r = write_all(fd, data, len);
+	r = fd_write_all(fd, data, len);
 	close(fd);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot write %s: %s", path, strerror(-r));

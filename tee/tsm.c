@@ -48,7 +48,7 @@ static int write_file(const char *path, const void *data, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, len);
+	r = fd_write_all(fd, data, len);
 	close(fd);
 	return r;
 }
