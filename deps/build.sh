@@ -194,6 +194,15 @@ p_tpm2_tss() {  # phase 1: generate configure (git snapshot tarball)
 	awk '$1 == "tpm2-tss" { print $4 }' "$here/lock" > VERSION
 	sed '/git describe/d' bootstrap > bootstrap.cvminit
 	sh ./bootstrap.cvminit
+	# tpm2-tss 4.1.3's mbedtls backend writes the ECDH secret Z with its
+	# leading zero bytes trimmed; the TPM's KDFe uses Z padded to the curve
+	# size, so one salted session in 256 fails its HMAC check ("authorization
+	# HMAC check failed"). Pad Z to the size of the curve's prime.
+	local f=src/tss2-esys/esys_crypto_mbed.c
+	grep -q 'Z->size = mbedtls_mpi_size(&ecp_z);' "$f" || {
+		echo "tpm2-tss: the ECDH Z fix no longer applies to $f: check upstream" >&2; return 1; }
+	sed -i 's/Z->size = mbedtls_mpi_size(&ecp_z);/Z->size = mbedtls_mpi_size(\&ecp_group.P); \/\* cvminit: padded Z \*\//' "$f"
+	grep -q 'cvminit: padded Z' "$f" || { echo "tpm2-tss: the ECDH Z fix did not apply" >&2; return 1; }
 }
 tss_configure() {  # tss_configure TCTI
 	local tcti
