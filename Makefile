@@ -62,21 +62,22 @@ HOST_SRCS += host/main.c host/version.c
 # A source several fragments need is built and linked once.
 HOST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(sort $(HOST_SRCS)))
 
-$(B)/init: $(INIT_OBJS)
+# Linked again whenever the dependency stack changes (its stamp path does).
+$(B)/init: $(INIT_OBJS) $(DEPS_STAMP)
 	@echo "  LD      $@"
-	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(filter %.o,$^) $(DEPS_LDLIBS)
 	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init: $$(stat -c %s $@) bytes (stripped, static)"
 
-$(B)/init-test: $(INIT_TEST_OBJS)
+$(B)/init-test: $(INIT_TEST_OBJS) $(DEPS_STAMP)
 	@echo "  LD      $@"
-	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $^ $(DEPS_LDLIBS)
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(filter %.o,$^) $(DEPS_LDLIBS)
 	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init-test: $$(stat -c %s $@) bytes (stripped, static, TEST build)"
 
-$(B)/cvminit: $(HOST_OBJS)
+$(B)/cvminit: $(HOST_OBJS) $(DEPS_STAMP)
 	@echo "  LD      $@"
-	@$(MUSL_CC) -static -Wl,--gc-sections -o $@ $^ $(DEPS_LDLIBS)
+	@$(MUSL_CC) -static -Wl,--gc-sections -o $@ $(filter %.o,$^) $(DEPS_LDLIBS)
 
 all: $(B)/init $(B)/init-test $(B)/cvminit
 

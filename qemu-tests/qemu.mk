@@ -46,7 +46,7 @@ demo: kernel $(B)/standin
 # The TPM scenarios' launcher: reads PCR 15 and tries to unseal after the
 # switch (static musl, the init's TPM2 library).
 TPM2_PROBE_SRCS := qemu-tests/probe/tpm2-probe.c crypto/tpm2.c crypto/tpm2_token.c crypto/tpm2_util.c crypto/secret.c
-$(B)/tpm2-probe: $(TPM2_PROBE_SRCS) | deps
+$(B)/tpm2-probe: $(TPM2_PROBE_SRCS) $(DEPS_STAMP)
 	@echo "  LD      $@"
 	@$(MUSL_CC) $(BASE_CFLAGS) $(OPT) $(DEPS_CFLAGS) -static -Wl,--gc-sections -o $@ $(TPM2_PROBE_SRCS) $(DEPS_LDLIBS)
 	@strip --strip-all $@
