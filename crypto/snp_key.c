@@ -75,6 +75,20 @@ struct snp_token {
 	int npending;
 };
 
+/* A keyslot number from the token (on the disk: not trusted), 0..31. */
+static int keyslot_of(struct json_object *v)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	char *end;
+	long n;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return *end || errno || n < 0 || n > 31 ? -1 : (int)n;
+}
+
 static int token_read(struct crypt_device *cd, struct snp_token *t)
 {
 	t->id = -1;
@@ -90,11 +104,23 @@ static int token_read(struct crypt_device *cd, struct snp_token *t)
 		if (!o)
 			return -EINVAL;
 		t->id = id;
-		if (json_object_object_get_ex(o, "keyslots", &a) && json_object_array_length(a) > 0)
-			t->keyslot = atoi(json_object_get_string(json_object_array_get_idx(a, 0)));
-		if (json_object_object_get_ex(o, "cvminit-snp-pending-removal", &a))
-			for (size_t i = 0; i < json_object_array_length(a) && t->npending < 8; i++)
-				t->pending[t->npending++] = atoi(json_object_get_string(json_object_array_get_idx(a, i)));
+		if (json_object_object_get_ex(o, "keyslots", &a) && json_object_is_type(a, json_type_array) &&
+		    json_object_array_length(a) > 0)
+			t->keyslot = keyslot_of(json_object_array_get_idx(a, 0));
+		if (json_object_object_get_ex(o, "cvminit-snp-pending-removal", &a)) {
+			if (!json_object_is_type(a, json_type_array)) {
+				json_object_put(o);
+				return -EINVAL;
+			}
+			for (size_t i = 0; i < json_object_array_length(a) && t->npending < 8; i++) {
+				int k = keyslot_of(json_object_array_get_idx(a, i));
+				if (k < 0) {
+					json_object_put(o);
+					return -EINVAL;
+				}
+				t->pending[t->npending++] = k;
+			}
+		}
 		json_object_put(o);
 		return 0;
 	}

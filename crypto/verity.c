@@ -1,8 +1,10 @@
 /* Stage 6: dm-verity for p2 (boot) and p4 (config) through libcryptsetup.
  * Root hashes, hash locations and salts come only from the measured
  * configuration; the superblock on the disk is checked against them. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,9 @@ static int unhex(const char *hex, uint8_t *out, size_t len)
 {
 	if (strlen(hex) != 2 * len)
 		return -EINVAL;
+	for (size_t i = 0; i < 2 * len; i++)
+		if (!isxdigit((unsigned char)hex[i]))
+			return -EINVAL; /* sscanf would take "-1" or " f" */
 	for (size_t i = 0; i < len; i++) {
 		unsigned v;
 		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
@@ -126,7 +131,7 @@ static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, cons
 		return log_fail(&ctx->log, -EINVAL,
 				"%s: unsupported dm-verity format (%s, type %u, blocks %u/%u): want sha256, type 1, 4096/4096",
 				label, vp->hash_name, vp->hash_type, vp->data_block_size, vp->hash_block_size);
-	if (appended && vp->data_size * VERITY_BLOCK != offset)
+	if (appended && (vp->data_size > UINT64_MAX / VERITY_BLOCK || vp->data_size * VERITY_BLOCK != offset))
 		return log_fail(&ctx->log, -EINVAL, "%s: the superblock covers %llu bytes of data but %s is %llu", label,
 				(unsigned long long)(vp->data_size * VERITY_BLOCK), cfg_defs[vr->offset].name,
 				(unsigned long long)offset);

@@ -43,7 +43,7 @@ int swaps_parse(const char *text, char paths[][256], int max)
 			return -E2BIG;
 		for (const char *c = p; *c && *c != ' ' && *c != '\t' && *c != '\n' && o < 255; c++) {
 			if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' && c[3] >= '0' &&
-			    c[3] <= '7') {
+			    c[3] <= '7' && (c[1] != '0' || c[2] != '0' || c[3] != '0')) {
 				paths[n][o++] = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
 				c += 3;
 			} else {

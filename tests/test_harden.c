@@ -25,6 +25,14 @@ static void active_swaps_with_escapes(void)
 	CHECK_STR(paths[1], "/swap file");
 }
 
+static void nul_escape_stays_literal(void)
+{
+	/* "\000" would decode to NUL and cut the path short (found by fuzzing) */
+	const char *text = "Filename Type Size Used Priority\n/a\\000b partition 1 0 -2\n";
+	CHECK_INT(swaps_parse(text, paths, SWAPS_MAX), 1);
+	CHECK_STR(paths[0], "/a\\000b");
+}
+
 static void too_many_swaps(void)
 {
 	char text[4096] = "Filename Type Size Used Priority\n";
@@ -46,6 +54,7 @@ int main(void)
 {
 	TEST(no_swap);
 	TEST(active_swaps_with_escapes);
+	TEST(nul_escape_stays_literal);
 	TEST(too_many_swaps);
 	TEST(sysctl_table_is_sane);
 	return TH_END();

@@ -1,5 +1,6 @@
 /* `cvminit key wrap`: on the model owner's trusted machine, seal the
  * job-store key to one boot of one attested CVM (see crypto/wrap.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@ static int unhex(const char *s, uint8_t *out, size_t n)
 {
 	if (strlen(s) != 2 * n)
 		return -1;
+	for (size_t i = 0; i < 2 * n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1; /* sscanf would take "-1" or " f" */
 	for (size_t i = 0; i < n; i++) {
 		unsigned v;
 		if (sscanf(s + 2 * i, "%2x", &v) != 1)
