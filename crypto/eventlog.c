@@ -42,21 +42,6 @@ static int put_json_string(char *out, size_t outlen, size_t *used, const char *s
 	return 0;
 }
 
-__attribute__((format(printf, 4, 5))) static int put(char *out, size_t outlen, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= outlen)
-		return -ENOSPC;
-	va_start(ap, fmt);
-	n = vsnprintf(out + *used, outlen - *used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= outlen - *used)
-		return -ENOSPC;
-	*used += (size_t)n;
-	return 0;
-}
 
 int eventlog_format(unsigned pcr, const struct tpm2_digests *d, const char *string, const char *event_type, char *out,
 		    size_t outlen)
@@ -69,26 +54,26 @@ int eventlog_format(unsigned pcr, const struct tpm2_digests *d, const char *stri
 	if (outlen < 2)
 		return -ENOSPC;
 	out[used++] = RS;
-	r = put(out, outlen, &used, "{\"pcr\":%u,\"digests\":[", pcr);
+	r = tpm2_appendf(out, outlen, &used, "{\"pcr\":%u,\"digests\":[", pcr);
 	for (unsigned i = 0; r == 0 && i < d->count; i++) {
 		const struct tpm2_bank_info *b = tpm2_bank_by_alg(d->alg[i]);
 		char hex[2 * TPM2_MAX_DIGEST + 1];
 		if (!b)
 			return -EINVAL;
 		tpm2_hex_encode(d->digest[i], b->size, hex, sizeof(hex));
-		r = put(out, outlen, &used, "%s{\"hashAlg\":\"%s\",\"digest\":\"%s\"}", i ? "," : "", b->name, hex);
+		r = tpm2_appendf(out, outlen, &used, "%s{\"hashAlg\":\"%s\",\"digest\":\"%s\"}", i ? "," : "", b->name, hex);
 	}
 	if (r == 0)
-		r = put(out, outlen, &used, "],\"content_type\":\"systemd\",\"content\":{\"string\":\"");
+		r = tpm2_appendf(out, outlen, &used, "],\"content_type\":\"systemd\",\"content\":{\"string\":\"");
 	if (r == 0)
 		r = put_json_string(out, outlen, &used, string);
 	if (r == 0 && event_type) {
-		r = put(out, outlen, &used, "\",\"eventType\":\"");
+		r = tpm2_appendf(out, outlen, &used, "\",\"eventType\":\"");
 		if (r == 0)
 			r = put_json_string(out, outlen, &used, event_type);
 	}
 	if (r == 0)
-		r = put(out, outlen, &used, "\"}}\n");
+		r = tpm2_appendf(out, outlen, &used, "\"}}\n");
 	return r < 0 ? r : (int)used;
 }
 

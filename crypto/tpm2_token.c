@@ -295,21 +295,6 @@ int tpm2_token_parse(const char *json, struct tpm2_token *tok, char *err, size_t
 }
 
 /* snprintf appender: *used grows, -ENOSPC once out is full. */
-__attribute__((format(printf, 4, 5))) static int put(char *out, size_t outlen, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*used >= outlen)
-		return -ENOSPC;
-	va_start(ap, fmt);
-	n = vsnprintf(out + *used, outlen - *used, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= outlen - *used)
-		return -ENOSPC;
-	*used += (size_t)n;
-	return 0;
-}
 
 int tpm2_token_format(const struct tpm2_token *tok, char *out, size_t outlen)
 {
@@ -326,27 +311,27 @@ int tpm2_token_format(const struct tpm2_token *tok, char *out, size_t outlen)
 		return -EINVAL;
 	if (tpm2_base64_encode(tok->blob, tok->blob_len, b64, sizeof(b64)) < 0)
 		return -EINVAL;
-	r = put(out, outlen, &used, "{\"type\":\"" TPM2_TOKEN_TYPE "\",\"keyslots\":[\"%d\"],\"tpm2-blob\":\"%s\",\"tpm2-pcrs\":[",
+	r = tpm2_appendf(out, outlen, &used, "{\"type\":\"" TPM2_TOKEN_TYPE "\",\"keyslots\":[\"%d\"],\"tpm2-blob\":\"%s\",\"tpm2-pcrs\":[",
 		tok->keyslot, b64);
 	for (unsigned pcr = 0; r == 0 && pcr < TPM2_PCR_COUNT; pcr++)
 		if (tok->pcr_mask & (1u << pcr)) {
-			r = put(out, outlen, &used, "%s%u", first ? "" : ",", pcr);
+			r = tpm2_appendf(out, outlen, &used, "%s%u", first ? "" : ",", pcr);
 			first = 0;
 		}
 	tpm2_hex_encode(tok->policy_hash, tok->policy_hash_len, hex, sizeof(hex));
 	if (r == 0)
-		r = put(out, outlen, &used,
+		r = tpm2_appendf(out, outlen, &used,
 			"],\"tpm2-pcr-bank\":\"%s\",\"tpm2-primary-alg\":\"%s\",\"tpm2-policy-hash\":\"%s\",\"tpm2-pin\":%s",
 			bank->name, alg, hex, tok->pin ? "true" : "false");
 	if (r == 0 && tok->salt_len) {
 		tpm2_base64_encode(tok->salt, tok->salt_len, b64, sizeof(b64));
-		r = put(out, outlen, &used, ",\"tpm2_salt\":\"%s\"", b64);
+		r = tpm2_appendf(out, outlen, &used, ",\"tpm2_salt\":\"%s\"", b64);
 	}
 	if (r == 0 && tok->srk_len) {
 		tpm2_base64_encode(tok->srk, tok->srk_len, b64, sizeof(b64));
-		r = put(out, outlen, &used, ",\"tpm2_srk\":\"%s\"", b64);
+		r = tpm2_appendf(out, outlen, &used, ",\"tpm2_srk\":\"%s\"", b64);
 	}
 	if (r == 0)
-		r = put(out, outlen, &used, "}");
+		r = tpm2_appendf(out, outlen, &used, "}");
 	return r < 0 ? r : (int)used;
 }

@@ -4,6 +4,8 @@
 #include "crypto/tpm2_util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <mbedtls/base64.h>
@@ -269,6 +271,22 @@ static int hexval(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+int tpm2_appendf(char *out, size_t outlen, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= outlen)
+		return -ENOSPC;
+	va_start(ap, fmt);
+	n = vsnprintf(out + *used, outlen - *used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen - *used)
+		return -ENOSPC;
+	*used += (size_t)n;
+	return 0;
 }
 
 int tpm2_hex_decode(const char *in, uint8_t *out, size_t outlen)

@@ -84,6 +84,10 @@ int tpm2_base64_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
 int tpm2_base64_decode(const char *in, uint8_t *out, size_t outlen);
 /* Hex (either case) to bytes: byte count or -EINVAL/-ENOSPC. encode:
  * lower case, NUL-terminated; out must hold 2*len+1 bytes (-ENOSPC). */
+/* snprintf at out + *used, advancing *used: 0, or -ENOSPC when it does not
+ * fit (out is then not to be used). For the JSON writers. */
+int tpm2_appendf(char *out, size_t outlen, size_t *used, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 int tpm2_hex_decode(const char *in, uint8_t *out, size_t outlen);
 int tpm2_hex_encode(const uint8_t *in, size_t len, char *out, size_t outlen);
 

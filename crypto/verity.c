@@ -13,6 +13,7 @@
 #include <libcryptsetup.h>
 
 #include "crypto/hash.h"
+#include "crypto/tpm2_util.h"
 #include "init/partitions.h"
 #include "init/stages.h"
 
@@ -47,20 +48,10 @@ static void cs_log(int level, const char *msg, void *usrptr)
 	log_line(&ctx->log, level == CRYPT_LOG_ERROR ? LOG_WARN : LOG_DEBUG, "libcryptsetup: %s", line);
 }
 
+/* Exactly len bytes of hex (strict: no sign, no blanks). */
 static int unhex(const char *hex, uint8_t *out, size_t len)
 {
-	if (strlen(hex) != 2 * len)
-		return -EINVAL;
-	for (size_t i = 0; i < 2 * len; i++)
-		if (!isxdigit((unsigned char)hex[i]))
-			return -EINVAL; /* sscanf would take "-1" or " f" */
-	for (size_t i = 0; i < len; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
+	return strlen(hex) == 2 * len && tpm2_hex_decode(hex, out, len) == (int)len ? 0 : -EINVAL;
 }
 
 /* The root hash is the hash of (salt, top-level hash block); the top level

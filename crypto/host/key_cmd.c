@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/tpm2_util.h"
 #include "crypto/wrap.h"
 #include "host/commands.h"
 #include "tee/host/report.h"
@@ -30,18 +31,7 @@ static void usage(FILE *f)
 
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < 2 * n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1; /* sscanf would take "-1" or " f" */
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
+	return strlen(s) == 2 * n && tpm2_hex_decode(s, out, n) == (int)n ? 0 : -1;
 }
 
 static int read_key(const char *path, uint8_t **key, size_t *len)
