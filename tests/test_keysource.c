@@ -8,6 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <pty.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+
 #include "crypto/keysource.h"
 #include "tests/harness.h"
 
@@ -168,6 +173,91 @@ static void release_has_no_keyfile_source(void)
 }
 #endif
 
+/* The console prompt on a real terminal (a pty stands in for /dev/console):
+ * echo is off while reading, the prompt text is exact, wrong answers count,
+ * and the last failure names the tries. A child plays the operator. */
+static struct boot_ctx pctx;
+static int opened;
+static const char *right = "correct horse";
+
+static int try_right(void *arg, const struct secret *k)
+{
+	opened++;
+	return k->len == strlen(right) && !memcmp(k->data, right, k->len) ? 0 : -EPERM;
+}
+
+static void run_prompt(const char *answers, int want_r, const char *want_reason, int want_opened)
+{
+	int master, slave;
+	char dir[] = "/tmp/cvminit-pty-XXXXXX", link[64], name[64];
+	if (openpty(&master, &slave, name, NULL, NULL) < 0 || !mkdtemp(dir)) {
+		TH_FAIL("openpty");
+		return;
+	}
+	snprintf(link, sizeof(link), "%s/console", dir);
+	CHECK(symlink(name, link) == 0);
+	pid_t child = fork();
+	if (child == 0) { /* the operator: answers each prompt, and checks echo is off */
+		char buf[256];
+		const char *a = answers;
+		close(slave); /* the terminal's settings are read through the master */
+		for (;;) {
+			size_t got = 0;
+			while (got < sizeof(buf) - 1) { /* read up to the prompt's ": " */
+				ssize_t n = read(master, buf + got, 1);
+				if (n <= 0)
+					_exit(0);
+				got += (size_t)n;
+				if (got >= 2 && buf[got - 2] == ':' && buf[got - 1] == ' ')
+					break;
+			}
+			struct termios t;
+			tcgetattr(master, &t);
+			if (t.c_lflag & ECHO)
+				_exit(3); /* echo must be off before the prompt shows */
+			const char *nl = strchr(a, '\n');
+			if (!nl) /* no answer left: wait until the other side hangs up */
+				while (read(master, buf, sizeof(buf)) > 0)
+					;
+			if (!nl)
+				_exit(0);
+			if (write(master, a, (size_t)(nl - a + 1)) < 0)
+				_exit(4);
+			a = nl + 1;
+		}
+	}
+	boot_ctx_init(&pctx);
+	pctx.devfs = dir;
+	opened = 0;
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
+	CHECK_INT(keysource_unlock(&pctx, &req, try_right, NULL), want_r);
+	if (want_reason)
+		CHECK_STR(pctx.log.reason, want_reason);
+	CHECK_INT(opened, want_opened);
+	close(slave); /* the operator sees the hang-up and leaves */
+	int st = 0;
+	waitpid(child, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(master);
+	unlink(link);
+	rmdir(dir);
+}
+
+static void prompt_second_try_opens(void)
+{
+	run_prompt("wrong\ncorrect horse\n", 0, NULL, 2);
+}
+
+static void prompt_three_wrong_stops(void)
+{
+	run_prompt("a\nb\nc\n", -EPERM, "no valid passphrase for jobs after 3 tries", 3);
+}
+
+static void prompt_empty_counts_as_wrong(void)
+{
+	run_prompt("\n\ncorrect horse\n", 0, NULL, 1);
+}
+
 int main(void)
 {
 	if (secret_new(&key, PASSPHRASE_MAX + 1) < 0) {
@@ -179,6 +269,9 @@ int main(void)
 	TEST(last_line_without_newline);
 	TEST(overflow_keeps_nothing);
 	TEST(secret_is_locked_and_cleared);
+	TEST(prompt_second_try_opens);
+	TEST(prompt_three_wrong_stops);
+	TEST(prompt_empty_counts_as_wrong);
 #ifdef CVMINIT_TEST_BUILD
 	TEST(keyfile_source);
 	TEST(keyfile_matches);
