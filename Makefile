@@ -21,7 +21,7 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
 BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -DCVMINIT_VERSION='"$(VERSION)"'
 # Hardening for every musl binary.
-HARDEN := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
+HARDEN := -fPIE -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
 OPT := -Os -ffunction-sections -fdata-sections
 
 # Pieces each fragment extends.
@@ -39,7 +39,16 @@ include $(sort $(wildcard init/*.mk crypto/*.mk tee/*.mk initramfs/*.mk kconfig/
 .PHONY: all deps demo check clean distclean unit bench
 
 # ---- the init: release and test builds (static musl) -----------------------
-INIT_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
+# The init is static-pie: position independent (ASLR for PID 1) with no
+# dynamic loader. musl-gcc's own -static-pie yields a *dynamic* PIE that
+# needs /lib/ld-musl (absent from an initramfs), and its -print-file-name
+# finds glibc's rcrt1.o: name musl's start files and the linker flags here.
+MUSL_LIBDIR := /usr/lib/$(subst -linux-gnu,-linux-musl,$(shell gcc -print-multiarch))
+GCC_CRTDIR := $(dir $(shell gcc -print-libgcc-file-name))
+PIE_START := $(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o $(GCC_CRTDIR)crtbeginS.o
+PIE_END := $(GCC_CRTDIR)crtendS.o $(MUSL_LIBDIR)/crtn.o
+INIT_LDFLAGS := -static-pie -nostartfiles -Wl,-static -Wl,--no-dynamic-linker -Wl,-z,text \
+	-Wl,--gc-sections -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 
 $(B)/release/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -65,13 +74,13 @@ HOST_OBJS := $(patsubst %.c,$(B)/host/%.o,$(sort $(HOST_SRCS)))
 # Linked again whenever the dependency stack changes (its stamp path does).
 $(B)/init: $(INIT_OBJS) $(DEPS_STAMP)
 	@echo "  LD      $@"
-	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(filter %.o,$^) $(DEPS_LDLIBS)
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(PIE_START) $(filter %.o,$^) $(DEPS_LDLIBS) $(PIE_END)
 	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init: $$(stat -c %s $@) bytes (stripped, static)"
 
 $(B)/init-test: $(INIT_TEST_OBJS) $(DEPS_STAMP)
 	@echo "  LD      $@"
-	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(filter %.o,$^) $(DEPS_LDLIBS)
+	@$(MUSL_CC) $(INIT_LDFLAGS) -o $@.unstripped $(PIE_START) $(filter %.o,$^) $(DEPS_LDLIBS) $(PIE_END)
 	@strip --strip-all -o $@ $@.unstripped
 	@echo "build/init-test: $$(stat -c %s $@) bytes (stripped, static, TEST build)"
 

@@ -70,7 +70,7 @@ CHECK_DEPS += $(FUZZ_BINS) $(B)/init $(B)/init-test
 
 # tests/quality/check-hardening.sh: "yes" once the init is linked static-pie
 # (until then the static-pie lines are "ok ... # SKIP").
-HARDEN_REQUIRE_STATIC_PIE ?= no
+HARDEN_REQUIRE_STATIC_PIE ?= yes
 export HARDEN_REQUIRE_STATIC_PIE
 
 # ---- static analysis --------------------------------------------------------
