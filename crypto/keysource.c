@@ -85,7 +85,7 @@ int keysource_prompt_line(struct boot_ctx *ctx, const char *what, struct secret 
 static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, struct secret *line, try_key_fn try_key,
 		       void *arg, unsigned left)
 {
-	_cleanup_secret_ struct secret *key = NULL;
+	cleanup_secret struct secret *key = NULL;
 	size_t plen = strlen(WRAPPED_PREFIX);
 	char *payload = strndup((const char *)line->data + plen, line->len - plen); /* ciphertext: not secret */
 	const char *tries = left == 1 ? "try" : "tries";
@@ -116,7 +116,7 @@ static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, stru
 
 static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
 {
-	_cleanup_secret_ struct secret *key = NULL;
+	cleanup_secret struct secret *key = NULL;
 	int r = secret_new(&key, req->wrap ? PROMPT_LINE_MAX : PASSPHRASE_MAX + 1);
 
 	if (r < 0)
@@ -165,7 +165,7 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 /* Test builds only: the key is a file inside the initramfs. */
 static int unlock_by_keyfile(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
 {
-	_cleanup_secret_ struct secret *key = NULL;
+	cleanup_secret struct secret *key = NULL;
 	int r = secret_new(&key, 8192);
 	int fd;
 

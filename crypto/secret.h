@@ -6,7 +6,7 @@
 
 /* Key material lives only in these: page-aligned, mlock'ed, excluded from
  * core dumps, wiped and unmapped when freed. One owner frees it, on every
- * path: declare with _cleanup_secret_. Never log the content or the length. */
+ * path: declare with cleanup_secret. Never log the content or the length. */
 struct secret {
 	uint8_t *data;
 	size_t len;
@@ -22,7 +22,7 @@ static inline void secret_freep(struct secret **s)
 		secret_free(*s);
 	*s = NULL;
 }
-#define _cleanup_secret_ __attribute__((cleanup(secret_freep)))
+#define cleanup_secret __attribute__((cleanup(secret_freep)))
 
 /* Zeroes the used bytes (keeps the buffer). */
 void secret_clear(struct secret *s);

@@ -43,7 +43,7 @@ static void key_params(struct boot_ctx *ctx, struct snp_key_params *p)
 /* derived key -> HKDF-SHA256(label) -> base64: the keyslot's passphrase. */
 static int derive_passphrase(struct boot_ctx *ctx, struct secret *pass)
 {
-	_cleanup_secret_ struct secret *raw = NULL;
+	cleanup_secret struct secret *raw = NULL;
 	uint8_t okm[32];
 	struct snp_key_params p;
 	size_t olen = 0;
@@ -220,7 +220,7 @@ static int check_provisioning(void *arg, const struct secret *key)
 static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_token *t, const struct secret *pass,
 		  const char *dev)
 {
-	_cleanup_secret_ struct secret *prov = NULL;
+	cleanup_secret struct secret *prov = NULL;
 	struct crypt_pbkdf_type pbkdf = { .type = CRYPT_KDF_PBKDF2, .hash = "sha256", .iterations = 1000,
 					  .flags = CRYPT_PBKDF_NO_BENCHMARK };
 	int r = secret_new(&prov, PASSPHRASE_MAX + 1);
@@ -263,7 +263,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 
 int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, const char *dev)
 {
-	_cleanup_secret_ struct secret *pass = NULL;
+	cleanup_secret struct secret *pass = NULL;
 	struct snp_token t;
 	int r = secret_new(&pass, 64);
 

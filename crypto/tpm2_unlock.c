@@ -32,7 +32,7 @@ static int find_token(struct boot_ctx *ctx, struct crypt_device *cd, const char 
 /* Unseals with the PIN asked for as often as PROMPT_TRIES allows. */
 static int unseal(struct boot_ctx *ctx, const struct tpm2_token *tok, struct secret *raw, char *err, size_t errlen)
 {
-	_cleanup_secret_ struct secret *pin = NULL;
+	cleanup_secret struct secret *pin = NULL;
 	unsigned tries = cfg_uint(&ctx->cfg, CFG_PROMPT_TRIES);
 	int r;
 
@@ -58,8 +58,8 @@ static int unseal(struct boot_ctx *ctx, const struct tpm2_token *tok, struct sec
 int tpm2_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, const char *dev,
 		const struct key_request *recovery, try_key_fn try_key, void *arg)
 {
-	_cleanup_secret_ struct secret *raw = NULL;
-	_cleanup_secret_ struct secret *pass = NULL;
+	cleanup_secret struct secret *raw = NULL;
+	cleanup_secret struct secret *pass = NULL;
 	struct tpm2_token tok;
 	char err[256];
 	int r;

@@ -122,10 +122,10 @@ static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, cons
 		return log_fail(&ctx->log, -EINVAL,
 				"%s: unsupported dm-verity format (%s, type %u, blocks %u/%u): want sha256, type 1, 4096/4096",
 				label, vp->hash_name, vp->hash_type, vp->data_block_size, vp->hash_block_size);
-	if (appended && (vp->data_size > UINT64_MAX / VERITY_BLOCK || vp->data_size * VERITY_BLOCK != offset))
+	uint64_t covered = vp->data_size <= UINT64_MAX / VERITY_BLOCK ? vp->data_size * (uint64_t)VERITY_BLOCK : 0;
+	if (appended && covered != offset)
 		return log_fail(&ctx->log, -EINVAL, "%s: the superblock covers %llu bytes of data but %s is %llu", label,
-				(unsigned long long)(vp->data_size * VERITY_BLOCK), cfg_defs[vr->offset].name,
-				(unsigned long long)offset);
+				(unsigned long long)covered, cfg_defs[vr->offset].name, (unsigned long long)offset);
 	if (*salt) {
 		char hex[2 * 256 + 1];
 		hex_encode((const uint8_t *)vp->salt, vp->salt_size, hex, sizeof(hex));

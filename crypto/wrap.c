@@ -170,10 +170,10 @@ int wrap_challenge_line(const char *tee, const uint8_t *report, size_t rlen, con
 		const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		char *payload = b64((const uint8_t *)js, strlen(js));
 		if (payload) {
-			*line = malloc(strlen(CHALLENGE_PREFIX) + strlen(payload) + 1);
+			size_t n = strlen(CHALLENGE_PREFIX) + strlen(payload) + 1;
+			*line = malloc(n);
 			if (*line) {
-				strcpy(*line, CHALLENGE_PREFIX);
-				strcat(*line, payload);
+				snprintf(*line, n, CHALLENGE_PREFIX "%s", payload);
 				r = 0;
 			}
 			free(payload);
@@ -398,10 +398,10 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 		r = -EIO;
 	if (r == 0) {
 		char *b = b64(buf, len);
-		*line = b ? malloc(strlen(WRAPPED_PREFIX) + strlen(b) + 1) : NULL;
+		size_t n = b ? strlen(WRAPPED_PREFIX) + strlen(b) + 1 : 0;
+		*line = b ? malloc(n) : NULL;
 		if (*line) {
-			strcpy(*line, WRAPPED_PREFIX);
-			strcat(*line, b);
+			snprintf(*line, n, WRAPPED_PREFIX "%s", b);
 		} else {
 			r = -ENOMEM;
 		}

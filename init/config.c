@@ -248,8 +248,8 @@ int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen)
 			snprintf(needle, sizeof(needle), ",%s,", word);
 			if (validate_enum(d->spec, word) < 0 || strstr(seen, needle))
 				goto bad_flags;
-			strncat(seen, word, sizeof(seen) - strlen(seen) - 2);
-			strcat(seen, ",");
+			size_t used = strlen(seen);
+			snprintf(seen + used, sizeof(seen) - used, "%s,", word);
 			p += n;
 			if (*p == ',' && !*++p)
 				goto bad_flags;
@@ -286,10 +286,9 @@ bad_flags:
 static int parse_value(const char *p, const char *end, char *out, size_t outlen, const char **why)
 {
 	size_t n = 0;
-	char quote = 0;
 
 	if (p < end && (*p == '"' || *p == '\'')) {
-		quote = *p++;
+		char quote = *p++;
 		while (p < end && *p != quote) {
 			if (quote == '"' && (*p == '\\' || *p == '$' || *p == '`')) {
 				*why = "'\\', '$' and '`' are not allowed inside double quotes";

@@ -5,6 +5,10 @@
 
 #include "init/stages.h"
 
+#ifndef CVMINIT_VERSION /* set by the Makefile from VERSION */
+#define CVMINIT_VERSION "unknown"
+#endif
+
 #ifdef CVMINIT_TEST_BUILD
 #define BUILD_KIND "TEST build: test-only key sources and TEE mock allowed, NOT FOR PRODUCTION"
 #else

@@ -266,7 +266,7 @@ static void symbolic(const struct cpio_entry *e, char s[11])
 	static const char rwx[] = "rwx";
 	s[0] = e->type == CPIO_DIR ? 'd' : '-';
 	for (int i = 0; i < 9; i++)
-		s[1 + i] = (perm & (0400u >> i)) ? rwx[i % 3] : '-';
+		s[1 + i] = (char)((perm & (0400u >> i)) ? rwx[i % 3] : '-');
 	s[10] = '\0';
 }
 

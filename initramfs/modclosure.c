@@ -188,7 +188,7 @@ void mod_normalize(const char *in, char *out)
 			}
 			continue;
 		}
-		out[i] = in[i] == '-' ? '_' : in[i];
+		out[i] = (char)(in[i] == '-' ? '_' : in[i]);
 		i++;
 	}
 	out[i] = '\0';

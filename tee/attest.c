@@ -58,7 +58,7 @@ static void eventlog_digest(char hex[65])
 	if (read_file_max(EVENTLOG_PATH, 1 << 20, &text, &len) == 0 && hash_sha256(text, len, d) == 0)
 		hex_encode(d, sizeof(d), hex, 65);
 	else
-		strcpy(hex, "none");
+		snprintf(hex, 65, "none");
 	free(text);
 }
 

@@ -77,9 +77,13 @@ export HARDEN_REQUIRE_STATIC_PIE
 # Flags as the real builds use them; the host's (glibc) headers stand in for
 # musl's, which clang-tidy and cppcheck cannot be pointed at cleanly.
 LINT_DIRS := init crypto tee initramfs kconfig host
+LINT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(DEPS_CFLAGS)
+export LINT_CFLAGS
 lint: deps
-	@LINT_CFLAGS="-std=gnu11 -D_GNU_SOURCE -I. $(DEPS_CFLAGS) -DCVMINIT_VERSION=\"0\"" \
-		tests/quality/lint.sh $(LINT_DIRS)
+	@tests/quality/lint.sh $(LINT_DIRS)
+
+# zero findings is part of make check
+CHECK_SUITES += tests/quality/lint-check.sh
 
 # ---- coverage ---------------------------------------------------------------
 # The unit tests of UNIT_TESTS (same sources and flags, no sanitizers), built

@@ -152,7 +152,7 @@ int cmd_measure(int argc, char **argv)
 		free(img);
 		return EXIT_FAIL;
 	}
-	struct tpm2_host_facts facts;
+	struct tpm2_host_facts facts = { 0 };
 	int r = (test_build ? tpm2_facts_testbuild : tpm2_facts_release)((const char *)conf, conflen, config, cmdline,
 									  &facts, err, sizeof(err));
 	free(conf);

@@ -254,7 +254,7 @@ static int read_tty_line(int fd, const char *prompt, struct secret *s)
 
 static int get_pin(struct secret *pin)
 {
-	_cleanup_secret_ struct secret *again = NULL;
+	cleanup_secret struct secret *again = NULL;
 	const char *env = getenv("NEWPIN");
 	int fd, r;
 
@@ -293,7 +293,7 @@ static void cs_log(int level, const char *msg, void *usrptr)
 
 static int cmd_enroll(const struct opts *o)
 {
-	_cleanup_secret_ struct secret *unlock = NULL, *vk = NULL, *key = NULL, *pass = NULL, *pin = NULL,
+	cleanup_secret struct secret *unlock = NULL, *vk = NULL, *key = NULL, *pass = NULL, *pin = NULL,
 				       *check = NULL;
 	const struct tpm2_bank_info *b = tpm2_bank_by_alg(o->bank);
 	uint8_t predicted[TPM2_MAX_DIGEST], current[TPM2_MAX_DIGEST], salt[32];

@@ -135,11 +135,11 @@ fail:
 
 void report_hex(char *out, const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
+	static const char hexdigits[] = "0123456789abcdef";
 
 	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
+		out[2 * i] = hexdigits[p[i] >> 4];
+		out[2 * i + 1] = hexdigits[p[i] & 15];
 	}
 	out[2 * n] = '\0';
 }
