@@ -18,8 +18,11 @@ int prompt_read_line(int fd, struct secret *key)
 		ssize_t n = read(fd, &c, 1);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return key->len || overflow ? 0 : -ENODATA;
+		if (n <= 0) {
+			if (!key->len && !overflow)
+				return -ENODATA;
+			break; /* the last line may lack its newline; an over-long one still fails */
+		}
 		if (c == '\n' || c == '\r')
 			break;
 		if (key->len >= key->cap) {

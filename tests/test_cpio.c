@@ -417,6 +417,31 @@ static void conflicts(void)
 	cpio_tree_free(&t);
 }
 
+static void edge_errors(void)
+{
+	struct cpio_tree t = { 0 };
+	struct cpio_buf b = { 0 };
+	char err[512] = "";
+	CHECK_INT(cpio_add_file(&t, "/big", 0644, NULL, (size_t)1 << 32, NULL, err, sizeof(err)), -1);
+	CHECK_STR(err, "(unnamed): 4294967296 bytes: newc cpio files must be smaller than 4 GiB");
+	CHECK_INT(cpio_add_file(&t, "/m", 01755, NULL, 0, "conf", err, sizeof(err)), -1);
+	CHECK_STR(err, "conf: mode 1755 for /m: only permission bits (at most 0777) are allowed");
+	CHECK_INT(cpio_add_dir(&t, "no-slash", err, sizeof(err)), -1);
+	CHECK_INT(t.n, 0);
+	CHECK(cpio_find(&t, NULL) == NULL);
+	CHECK(cpio_find(&t, "init") == NULL); /* relative: never found */
+	/* the archive is written from a 4-aligned offset only */
+	CHECK_INT(cpio_add_dir(&t, "/etc", err, sizeof(err)), 0);
+	b.p = malloc(4);
+	b.cap = 4;
+	b.len = 3;
+	CHECK_INT(cpio_serialize(&t, 0, &b, err, sizeof(err)), -1);
+	CHECK_STR(err, "internal: cpio output buffer not 4-byte aligned");
+	CHECK_INT(b.len, 3);
+	cpio_buf_free(&b);
+	cpio_tree_free(&t);
+}
+
 static void listing(void)
 {
 	struct cpio_tree t = { 0 };
@@ -807,6 +832,7 @@ int main(void)
 	TEST(compressed_outputs);
 	TEST(same_bytes_any_umask_cwd);
 	TEST(closure_command);
+	TEST(edge_errors);
 	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return TH_END();
 }

@@ -8,8 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <pty.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -24,13 +27,22 @@ TH_DEFINE("keysource");
 
 static struct secret *key;
 
-/* The wrapped-key path needs mbedtls and is exercised in the QEMU scenarios
- * (wrapped-key*); here no request carries a challenge. */
+/* The wrapped-key path: crypto/wrap.c itself is tested in test_wrap; here a
+ * stand-in answers by payload, so each outcome of a pasted line is reached. */
+static int wrap_calls;
 int wrap_open(struct wrap_guest *w, const char *b64, struct secret *out)
 {
 	(void)w;
-	(void)b64;
-	(void)out;
+	wrap_calls++;
+	if (!strcmp(b64, "stale"))
+		return -ESTALE;
+	if (!strcmp(b64, "tampered"))
+		return -EPERM;
+	if (!strncmp(b64, "key=", 4) && strlen(b64 + 4) <= out->cap) {
+		memcpy(out->data, b64 + 4, strlen(b64 + 4));
+		out->len = strlen(b64 + 4);
+		return 0;
+	}
 	return -EBADMSG;
 }
 
@@ -86,6 +98,41 @@ static void overflow_keeps_nothing(void)
 			TH_FAIL("byte %zu not wiped", i);
 			break;
 		}
+	close(fd);
+}
+
+#ifndef __SANITIZE_ADDRESS__
+static void secret_refused_when_memory_cannot_be_locked(void)
+{
+	/* no CAP_IPC_LOCK and no lockable memory: a secret is refused, never
+	 * kept in pageable memory */
+	pid_t child = fork();
+	if (child == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct none[2] = { { 0 } };
+		struct rlimit zero = { 0, 0 };
+		struct secret *s = NULL;
+		if (syscall(SYS_capset, &h, none) != 0 || setrlimit(RLIMIT_MEMLOCK, &zero) != 0)
+			exit(10);
+		int r = secret_new(&s, 4096);
+		exit(r == -EPERM && s == NULL ? 0 : 11);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	CHECK(WIFEXITED(st));
+	CHECK_INT(WEXITSTATUS(st), 0);
+}
+#endif
+
+static void overflow_on_the_last_line_keeps_nothing(void)
+{
+	/* no newline before the end of input: still too long, not truncated */
+	static char big[PASSPHRASE_MAX + 20];
+	memset(big, 'b', sizeof(big));
+	int fd = feed(big, sizeof(big));
+	CHECK_INT(prompt_read_line(fd, key), -E2BIG);
+	CHECK_INT(key->len, 0);
+	CHECK_INT(key->data[0], 0);
 	close(fd);
 }
 
@@ -186,7 +233,12 @@ static int try_right(void *arg, const struct secret *k)
 	return k->len == strlen(right) && !memcmp(k->data, right, k->len) ? 0 : -EPERM;
 }
 
-static void run_prompt(const char *answers, int want_r, const char *want_reason, int want_opened)
+static char console_log[8192];
+static struct wrap_guest *const any_guest = (struct wrap_guest *)&opened; /* never dereferenced */
+
+/* answers: one line per prompt; a line "EOF" hangs up instead of answering. */
+static void run_request(struct key_request *req, const char *answers, int want_r, const char *want_reason,
+			int want_opened)
 {
 	int master, slave;
 	char dir[] = "/tmp/cvminit-pty-XXXXXX", link[64], name[64];
@@ -198,12 +250,12 @@ static void run_prompt(const char *answers, int want_r, const char *want_reason,
 	CHECK(symlink(name, link) == 0);
 	pid_t child = fork();
 	if (child == 0) { /* the operator: answers each prompt, and checks echo is off */
-		char buf[256];
+		static char buf[PROMPT_LINE_MAX + 64];
 		const char *a = answers;
 		close(slave); /* the terminal's settings are read through the master */
 		for (;;) {
 			size_t got = 0;
-			while (got < sizeof(buf) - 1) { /* read up to the prompt's ": " */
+			while (got < 255) { /* read up to the prompt's ": " */
 				ssize_t n = read(master, buf + got, 1);
 				if (n <= 0)
 					_exit(0);
@@ -216,6 +268,8 @@ static void run_prompt(const char *answers, int want_r, const char *want_reason,
 			if (t.c_lflag & ECHO)
 				_exit(3); /* echo must be off before the prompt shows */
 			const char *nl = strchr(a, '\n');
+			if (nl && !strncmp(a, "EOF\n", 4))
+				_exit(0); /* hang up: the last master goes away */
 			if (!nl) /* no answer left: wait until the other side hangs up */
 				while (read(master, buf, sizeof(buf)) > 0)
 					;
@@ -226,11 +280,14 @@ static void run_prompt(const char *answers, int want_r, const char *want_reason,
 			a = nl + 1;
 		}
 	}
+	close(master); /* only the operator holds it: its exit is a hang-up */
+	int logfd = memfd_create("console", 0);
 	boot_ctx_init(&pctx);
 	pctx.devfs = dir;
+	pctx.log.console_fd = logfd;
 	opened = 0;
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
-	CHECK_INT(keysource_unlock(&pctx, &req, try_right, NULL), want_r);
+	wrap_calls = 0;
+	CHECK_INT(keysource_unlock(&pctx, req, try_right, NULL), want_r);
 	if (want_reason)
 		CHECK_STR(pctx.log.reason, want_reason);
 	CHECK_INT(opened, want_opened);
@@ -238,10 +295,24 @@ static void run_prompt(const char *answers, int want_r, const char *want_reason,
 	int st = 0;
 	waitpid(child, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	close(master);
+	ssize_t n = pread(logfd, console_log, sizeof(console_log) - 1, 0);
+	console_log[n > 0 ? n : 0] = '\0';
+	close(logfd);
 	unlink(link);
 	rmdir(dir);
 }
+
+static void run_prompt(const char *answers, int want_r, const char *want_reason, int want_opened)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
+	run_request(&req, answers, want_r, want_reason, want_opened);
+}
+
+#define CHECK_LOGGED(text)                                                     \
+	do {                                                                   \
+		if (!strstr(console_log, (text)))                              \
+			TH_FAIL("console lacks \"%s\":\n%s", (text), console_log); \
+	} while (0)
 
 static void prompt_second_try_opens(void)
 {
@@ -258,6 +329,137 @@ static void prompt_empty_counts_as_wrong(void)
 	run_prompt("\n\ncorrect horse\n", 0, NULL, 1);
 }
 
+static void prompt_wrong_answers_are_counted(void)
+{
+	run_prompt("a\nb\nc\n", -EPERM, NULL, 3);
+	CHECK_LOGGED("cvminit: init: wrong passphrase for jobs (2 tries left)\n");
+	CHECK_LOGGED("cvminit: init: wrong passphrase for jobs (1 try left)\n");
+	CHECK_LOGGED("cvminit: init: wrong passphrase for jobs (0 tries left)\n");
+	CHECK(!strstr(console_log, "Passphrase")); /* the prompt goes to the terminal, not the log */
+}
+
+static void prompt_hang_up_stops(void)
+{
+	run_prompt("EOF\n", -ENODATA, "no input on the console for the jobs passphrase", 0);
+}
+
+static void prompt_no_console_stops(void)
+{
+	struct key_request req = { "root", "/dev/vda3", "prompt", NULL, 3, NULL };
+	boot_ctx_init(&pctx);
+	pctx.devfs = "/nonexistent";
+	opened = 0;
+	CHECK_INT(keysource_unlock(&pctx, &req, try_right, NULL), -ENOENT);
+	CHECK_STR(pctx.log.reason, "console prompt failed: No such file or directory");
+	CHECK_INT(opened, 0);
+}
+
+static char *repeat(char c, size_t n, const char *tail)
+{
+	char *s = malloc(n + strlen(tail) + 1);
+	memset(s, c, n);
+	strcpy(s + n, tail);
+	return s;
+}
+
+static void prompt_overlong_passphrase_is_a_try(void)
+{
+	/* 600 bytes: longer than a passphrase may be, never tried or truncated */
+	char *answers = repeat('p', 600, "\ncorrect horse\n");
+	run_prompt(answers, 0, NULL, 1);
+	CHECK_LOGGED("cvminit: init: passphrase for jobs longer than 512 bytes (2 tries left)\n");
+	free(answers);
+}
+
+static void prompt_overlong_passphrase_with_wrap_is_a_try(void)
+{
+	/* with wrapped lines allowed the line buffer is larger; a long line
+	 * that is not a wrapped one is still a passphrase, and too long */
+	char *answers = repeat('p', 600, "\ncorrect horse\n");
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	run_request(&req, answers, 0, NULL, 1);
+	CHECK_LOGGED("cvminit: init: passphrase for jobs longer than 512 bytes (2 tries left)\n");
+	CHECK_INT(wrap_calls, 0);
+	free(answers);
+}
+
+static void wrapped_lines_rejected_with_reasons(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	run_request(&req, "cvminit-wrapped: stale\ncvminit-wrapped: tampered\ncvminit-wrapped: junk\n", -EPERM,
+		    "no valid passphrase or wrapped key for jobs after 3 tries", 0);
+	CHECK_INT(wrap_calls, 3);
+	CHECK_LOGGED("cvminit: init: wrapped key rejected: it was made for another challenge, not this boot's "
+		     "(replayed?) (2 tries left)\n");
+	CHECK_LOGGED("cvminit: init: wrapped key rejected: it does not decrypt (tampered or corrupted) (1 try left)\n");
+	CHECK_LOGGED("cvminit: init: wrapped key rejected: not a valid cvminit-wrapped line (0 tries left)\n");
+}
+
+static void wrapped_key_opens(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	run_request(&req, "cvminit-wrapped: key=correct horse\n", 0, NULL, 1);
+	CHECK_INT(wrap_calls, 1);
+}
+
+static void wrapped_key_that_does_not_open_then_passphrase(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	run_request(&req, "cvminit-wrapped: key=not it\ncorrect horse\n", 0, NULL, 2);
+	CHECK_LOGGED("cvminit: init: the unwrapped key does not open jobs (2 tries left)\n");
+}
+
+static void wrapped_line_ignored_without_challenge(void)
+{
+	/* no challenge this boot: a pasted line is only a (wrong) passphrase */
+	run_prompt("cvminit-wrapped: key=correct horse\ncorrect horse\n", 0, NULL, 2);
+	CHECK_INT(wrap_calls, 0);
+}
+
+static void prompt_line_for_other_questions(void)
+{
+	/* keysource_prompt_line: one question, "<what>: ", echo off */
+	int master, slave;
+	char dir[] = "/tmp/cvminit-pty-XXXXXX", link[64], name[64], buf[128];
+	struct secret *line = NULL;
+	CHECK(openpty(&master, &slave, name, NULL, NULL) == 0 && mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/console", dir);
+	CHECK(symlink(name, link) == 0);
+	pid_t child = fork();
+	if (child == 0) { /* the operator: the prompt must read exactly so, echo off */
+		size_t got = 0;
+		close(slave);
+		while (got < sizeof(buf) - 1 && read(master, buf + got, 1) == 1)
+			if (++got >= 2 && buf[got - 2] == ':' && buf[got - 1] == ' ')
+				break;
+		buf[got] = '\0';
+		struct termios t;
+		tcgetattr(master, &t);
+		if (strcmp(buf, "TPM PIN for root: ") || (t.c_lflag & ECHO))
+			_exit(5);
+		if (write(master, "0123-4567\n", 10) != 10)
+			_exit(4);
+		while ((got = (size_t)read(master, buf, sizeof(buf))) > 0 && got < sizeof(buf))
+			if (memmem(buf, got, "0123", 4))
+				_exit(6); /* echoed */
+		_exit(0);
+	}
+	boot_ctx_init(&pctx);
+	pctx.devfs = dir;
+	CHECK_INT(secret_new(&line, 64), 0);
+	CHECK_INT(keysource_prompt_line(&pctx, "TPM PIN for root", line), 0);
+	CHECK_INT(line->len, 9);
+	CHECK_MEM(line->data, "0123-4567", 9);
+	close(slave);
+	close(master);
+	int st = 0;
+	waitpid(child, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	secret_free(line);
+	unlink(link);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	if (secret_new(&key, PASSPHRASE_MAX + 1) < 0) {
@@ -272,6 +474,20 @@ int main(void)
 	TEST(prompt_second_try_opens);
 	TEST(prompt_three_wrong_stops);
 	TEST(prompt_empty_counts_as_wrong);
+	TEST(overflow_on_the_last_line_keeps_nothing);
+#ifndef __SANITIZE_ADDRESS__ /* ASan replaces mlock with a no-op: the coverage build runs it */
+	TEST(secret_refused_when_memory_cannot_be_locked);
+#endif
+	TEST(prompt_wrong_answers_are_counted);
+	TEST(prompt_hang_up_stops);
+	TEST(prompt_no_console_stops);
+	TEST(prompt_overlong_passphrase_is_a_try);
+	TEST(prompt_overlong_passphrase_with_wrap_is_a_try);
+	TEST(wrapped_lines_rejected_with_reasons);
+	TEST(wrapped_key_opens);
+	TEST(wrapped_key_that_does_not_open_then_passphrase);
+	TEST(wrapped_line_ignored_without_challenge);
+	TEST(prompt_line_for_other_questions);
 #ifdef CVMINIT_TEST_BUILD
 	TEST(keyfile_source);
 	TEST(keyfile_matches);

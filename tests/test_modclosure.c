@@ -2,6 +2,8 @@
  * module set in tests/data/initramfs/modules/6.1.0-test. Run from the repo root. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,6 +255,121 @@ static void bad_metadata(void)
 	CHECK(strstr(err, "no-such-dir/modules.dep") != NULL);
 }
 
+/* A module directory written by the test: NULL leaves a file out. */
+static char tmpdir[64];
+
+static void write_meta(const char *name, const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	if (!text) {
+		unlink(path);
+		return;
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		TH_FAIL("cannot write %s", path);
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static int load_meta(const char *dep, const char *softdep, const char *alias, const char *builtin,
+		     struct moddb **out, char *err, size_t errlen)
+{
+	write_meta("modules.dep", dep);
+	write_meta("modules.softdep", softdep);
+	write_meta("modules.alias", alias);
+	write_meta("modules.builtin", builtin);
+	return moddb_load(out, tmpdir, err, errlen);
+}
+
+static void expect_meta_error(const char *dep, const char *softdep, const char *want_after_dir)
+{
+	struct moddb *b = NULL;
+	char err[1024] = "", want[1200];
+	snprintf(want, sizeof(want), "%s/%s", tmpdir, want_after_dir);
+	CHECK_INT(load_meta(dep, softdep, NULL, NULL, &b, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	CHECK(b == NULL);
+}
+
+static void metadata_errors_name_file_and_line(void)
+{
+	expect_meta_error("kernel/a.ko:\n# comment\n\nkernel/b.ko kernel/a.ko\n", NULL,
+			  "modules.dep line 4: no ':' (expected 'path: deps...')");
+	expect_meta_error("/lib/modules/x/kernel/a.ko:\n", NULL,
+			  "modules.dep line 1: module path '/lib/modules/x/kernel/a.ko' must be relative to the modules "
+			  "directory, without '.' or '..'");
+	expect_meta_error("kernel/../a.ko:\n", NULL,
+			  "modules.dep line 1: module path 'kernel/../a.ko' must be relative to the modules directory, "
+			  "without '.' or '..'");
+	expect_meta_error("kernel/.ko:\n", NULL, "modules.dep line 1: no module name in 'kernel/.ko'");
+	expect_meta_error("kernel/a.ko:\n", "# softdeps\nsoftdep\n",
+			  "modules.softdep line 2: 'softdep' without a module name");
+}
+
+static void metadata_first_line_wins_and_optional_files(void)
+{
+	struct moddb *b = NULL;
+	struct modclosure c;
+	char err[1024] = "";
+	/* a name listed twice: the first line counts, as in kmod's index;
+	 * softdep/alias/builtin files are optional */
+	CHECK_INT(load_meta("kernel/one/a.ko:\nkernel/two/a.ko: kernel/b.ko\nkernel/b.ko:\n", NULL, NULL, NULL, &b, err,
+			    sizeof(err)),
+		  0);
+	const char *names[] = { "a" };
+	CHECK_INT(moddb_closure(b, names, 1, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.npaths, 1);
+	if (c.npaths == 1)
+		CHECK_STR(c.paths[0], "kernel/one/a.ko");
+	modclosure_free(&c);
+	moddb_free(b);
+}
+
+static void large_module_set(void)
+{
+	/* more modules, aliases and built-ins than the tables start with: a
+	 * chain m0 <- m1 <- ... <- m599, each with two aliases */
+	enum { N = 600 };
+	size_t cap = N * 64;
+	char *dep = malloc(cap), *alias = malloc(cap), *builtin = malloc(cap);
+	size_t d = 0, a = 0, bi = 0;
+	for (int i = 0; i < N; i++) {
+		d += (size_t)snprintf(dep + d, cap - d, "kernel/m%d.ko:", i);
+		for (int j = i - 1; j >= 0 && j >= i - 3; j--)
+			d += (size_t)snprintf(dep + d, cap - d, " kernel/m%d.ko", j);
+		d += (size_t)snprintf(dep + d, cap - d, "\n");
+		a += (size_t)snprintf(alias + a, cap - a, "alias pci:v%04Xd* m%d\nalias dev-%d m%d\n", i, i, i, i);
+		bi += (size_t)snprintf(builtin + bi, cap - bi, "kernel/b%d.ko\n", i);
+	}
+	struct moddb *b = NULL;
+	struct modclosure c;
+	char err[1024] = "";
+	CHECK_INT(load_meta(dep, NULL, alias, builtin, &b, err, sizeof(err)), 0);
+	if (!b) {
+		TH_FAIL("moddb_load: %s", err);
+		goto out;
+	}
+	const char *names[] = { "dev-3", "b599", "m2" };
+	CHECK_INT(moddb_closure(b, names, 3, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.npaths, 4); /* m0 m1 m2 m3, each once, dependencies first */
+	for (size_t i = 0; i < c.npaths && i < 4; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "kernel/m%zu.ko", i);
+		CHECK_STR(c.paths[i], want);
+	}
+	CHECK_INT(c.nbuiltin, 1);
+	modclosure_free(&c);
+	moddb_free(b);
+out:
+	free(dep);
+	free(alias);
+	free(builtin);
+}
+
 int main(void)
 {
 	TEST(load_fixture);
@@ -274,6 +391,18 @@ int main(void)
 	TEST(missing_name_is_error);
 	TEST(empty_request);
 	TEST(bad_metadata);
+	strcpy(tmpdir, "/tmp/cvminit-moddb-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		printf("not ok - unit/modclosure/mkdtemp\n");
+		return 1;
+	}
+	TEST(metadata_errors_name_file_and_line);
+	TEST(metadata_first_line_wins_and_optional_files);
+	TEST(large_module_set);
+	static const char *const metas[] = { "modules.dep", "modules.softdep", "modules.alias", "modules.builtin" };
+	for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++)
+		write_meta(metas[i], NULL);
+	rmdir(tmpdir);
 	moddb_free(db);
 	return TH_END();
 }
