@@ -1,10 +1,12 @@
 /* Stages 9-11: the new root, the job store, then the other partitions and
  * the tmpfs mounts, with the options from the configuration. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/luks.h"
 #include "init/mountopts.h"
@@ -50,6 +52,27 @@ static int mount_role(struct boot_ctx *ctx, enum part_role role)
 			d->mount < CFG__COUNT ? cfg_str(&ctx->cfg, d->mount) : "/", cfg_str(&ctx->cfg, d->options));
 }
 
+/* A partition configured plain that holds a LUKS volume: the mount would
+ * fail with the kernel's bare "Invalid argument"; say what is wrong instead.
+ * Never mounted, never written. */
+static int refuse_luks_as_plain(struct boot_ctx *ctx, enum part_role role, const char *key)
+{
+	static const unsigned char luks_magic[6] = { 'L', 'U', 'K', 'S', 0xba, 0xbe };
+	const char *name = role_defs[role].name, *dev = ctx->parts[role].dev;
+	unsigned char head[sizeof(luks_magic)];
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return log_fail(&ctx->log, -errno, "%s: cannot open %s: %s", name, dev, strerror(errno));
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (n == (ssize_t)sizeof(head) && !memcmp(head, luks_magic, sizeof(head)))
+		return log_fail(&ctx->log, -EMEDIUMTYPE,
+				"%s: %s holds a LUKS volume but %s=none; not mounted as plain (set %s=luks)", name, dev,
+				key, key);
+	return 0;
+}
+
 int stage_root(struct boot_ctx *ctx)
 {
 	int r;
@@ -62,6 +85,9 @@ int stage_root(struct boot_ctx *ctx)
 			return r;
 	} else if (CVMINIT_IS_TEST_BUILD) {
 		log_line(&ctx->log, LOG_WARN, "root: plain, not encrypted (ROOT_ENCRYPTION=none, TEST BUILD)");
+		r = refuse_luks_as_plain(ctx, ROLE_ROOT, "ROOT_ENCRYPTION");
+		if (r < 0)
+			return r;
 	} else {
 		return log_fail(&ctx->log, -EINVAL, "ROOT_ENCRYPTION=none in a release build");
 	}
@@ -81,6 +107,9 @@ int stage_jobstore(struct boot_ctx *ctx)
 		if (r < 0)
 			return r;
 	} else {
+		r = refuse_luks_as_plain(ctx, ROLE_JOBS, "JOB_STORE_ENCRYPTION");
+		if (r < 0)
+			return r;
 		log_line(&ctx->log, LOG_INFO, "jobs: plain, not encrypted (JOB_STORE_ENCRYPTION=none)");
 	}
 	return mount_role(ctx, ROLE_JOBS);
