@@ -72,4 +72,23 @@ extern struct th_state th;
 
 #define TH_END() (th.failed ? 1 : 0)
 
+#define CHECK_CONTAINS(text, needle)                                          \
+	do {                                                                  \
+		const char *t_ = (text), *n_ = (needle);                      \
+		if (!strstr(t_, n_))                                          \
+			TH_FAIL("\"%s\" missing from:\n%s", n_, t_);         \
+	} while (0)
+
+/* Writes a fixture file; a failure fails the current case. */
+static inline void th_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		TH_FAIL("cannot write %s", path);
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
 #endif

@@ -72,13 +72,7 @@ static void put(const char *rel, const char *text)
 		*p = '\0';
 		mkdir(path, 0755);
 	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		TH_FAIL("cannot create %s", path);
-		return;
-	}
-	fputs(text, f);
-	fclose(f);
+	th_write_file(path, text);
 }
 
 static const char *get(const char *rel)
@@ -119,11 +113,7 @@ static void done(void)
 		TH_FAIL("%s", cmd);
 }
 
-#define CHECK_LOGGED(text)                                                     \
-	do {                                                                   \
-		if (!strstr(console_log, (text)))                              \
-			TH_FAIL("console lacks \"%s\":\n%s", (text), console_log); \
-	} while (0)
+#define CHECK_LOGGED(text) CHECK_CONTAINS(console_log, (text))
 
 static const char swaps_none[] = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
 

@@ -673,16 +673,6 @@ static char *tmp_path(const char *name)
 	return buf[i];
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		TH_FAIL("cannot write %s", path);
-		return;
-	}
-	fputs(text, f);
-	fclose(f);
-}
 
 static char *read_file(const char *path)
 {
@@ -742,7 +732,7 @@ static int out_lacks(const char *which, const char *needle)
 static void command_exit_codes(void)
 {
 	char *cfg_ok = tmp_path("ok.config");
-	write_file(cfg_ok, "CONFIG_BLK_DEV_NVME=m\nCONFIG_EFI_PARTITION=y\n");
+	th_write_file(cfg_ok, "CONFIG_BLK_DEV_NVME=m\nCONFIG_EFI_PARTITION=y\n");
 	char cfg_ok_s[128], frag_s[128], mods_s[128];
 	snprintf(cfg_ok_s, sizeof(cfg_ok_s), "%s", cfg_ok);
 	snprintf(frag_s, sizeof(frag_s), "tests/data/kconfig/platform-nvme.config");
@@ -761,14 +751,14 @@ static void command_exit_codes(void)
 	CHECK(out_has("stderr", "does-not-exist"));
 	/* not a .config */
 	char *notcfg = tmp_path("not.config");
-	write_file(notcfg, "hello\nworld\n");
+	th_write_file(notcfg, "hello\nworld\n");
 	char notcfg_s[128];
 	snprintf(notcfg_s, sizeof(notcfg_s), "%s", notcfg);
 	CHECK_INT(run((char *[]){ "kconfig", "check", notcfg_s, NULL }), EXIT_USAGE);
 	CHECK(out_has("stderr", "not a kernel .config"));
 	/* a bad fragment */
 	char *badfrag = tmp_path("bad.frag");
-	write_file(badfrag, "# cvminit-fragment: required\nCONFIG_X=m  # no module\n");
+	th_write_file(badfrag, "# cvminit-fragment: required\nCONFIG_X=m  # no module\n");
 	char badfrag_s[128];
 	snprintf(badfrag_s, sizeof(badfrag_s), "%s", badfrag);
 	CHECK_INT(run((char *[]){ "kconfig", "check", cfg_ok_s, "--fragment", badfrag_s, NULL }), EXIT_USAGE);
@@ -799,7 +789,7 @@ static void command_exit_codes(void)
 
 	/* Hardening only: findings pass without --strict, fail with it. */
 	char *hcfg = tmp_path("h.config");
-	write_file(hcfg, "CONFIG_SWAP=y\n");
+	th_write_file(hcfg, "CONFIG_SWAP=y\n");
 	char hcfg_s[128];
 	snprintf(hcfg_s, sizeof(hcfg_s), "%s", hcfg);
 	CHECK_INT(run((char *[]){ "kconfig", "check", hcfg_s, "--fragment", "builtin:hardening", NULL }), EXIT_OK);
@@ -834,7 +824,7 @@ static void fragment_output_reparses(void)
 	}
 	char cfgpath[128];
 	snprintf(cfgpath, sizeof(cfgpath), "%s", tmp_path("plain.config"));
-	write_file(cfgpath, plain);
+	th_write_file(cfgpath, plain);
 	struct kc_config c;
 	CHECK_INT(kc_config_parse(&c, plain, strlen(plain), "plain", NULL), 0);
 	CHECK_INT(c.malformed, 0);
@@ -848,7 +838,7 @@ static void fragment_output_reparses(void)
 		TH_FAIL("no output");
 		return;
 	}
-	write_file(cfgpath, plain);
+	th_write_file(cfgpath, plain);
 	free(plain);
 	CHECK_INT(run((char *[]){ "kconfig", "check", cfgpath, "--fragment", "builtin:hardening", "--strict", NULL }),
 		  EXIT_OK);

@@ -308,11 +308,7 @@ static void run_prompt(const char *answers, int want_r, const char *want_reason,
 	run_request(&req, answers, want_r, want_reason, want_opened);
 }
 
-#define CHECK_LOGGED(text)                                                     \
-	do {                                                                   \
-		if (!strstr(console_log, (text)))                              \
-			TH_FAIL("console lacks \"%s\":\n%s", (text), console_log); \
-	} while (0)
+#define CHECK_LOGGED(text) CHECK_CONTAINS(console_log, (text))
 
 static void prompt_second_try_opens(void)
 {

@@ -266,13 +266,7 @@ static void write_meta(const char *name, const char *text)
 		unlink(path);
 		return;
 	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		TH_FAIL("cannot write %s", path);
-		return;
-	}
-	fputs(text, f);
-	fclose(f);
+	th_write_file(path, text);
 }
 
 static int load_meta(const char *dep, const char *softdep, const char *alias, const char *builtin,

@@ -50,6 +50,17 @@ static struct wrap_challenge challenge_of(struct wrap_guest *g)
 	return c;
 }
 
+/* The cvminit-wrapped line of key for g's challenge (malloc'd). */
+static char *sealed_for(struct wrap_guest *g, const char *k)
+{
+	struct wrap_challenge c = challenge_of(g);
+	char *line = NULL;
+	if (wrap_seal(&c, (const uint8_t *)k, strlen(k), &line) != 0 || !line)
+		abort();
+	wrap_challenge_free(&c);
+	return line;
+}
+
 static void report_data_known_answer(void)
 {
 	/* SHA-512("cvminit-challenge/1\0" || SHA-512(evidence) || pub), computed
@@ -143,20 +154,15 @@ static void seal_refuses_empty_or_huge_keys(void)
 
 static void line_for_another_boot_is_stale(void)
 {
-	struct wrap_challenge c = challenge_of(other);
-	char *line = NULL;
-	CHECK_INT(wrap_seal(&c, (const uint8_t *)"k", 1, &line), 0);
+	char *line = sealed_for(other, "k");
 	key->len = 3;
 	CHECK_INT(wrap_open(guest, line + strlen(WRAPPED_PREFIX), key), -ESTALE);
 	free(line);
-	wrap_challenge_free(&c);
 }
 
 static void tampered_lines_do_not_decrypt(void)
 {
-	struct wrap_challenge c = challenge_of(guest);
-	char *line = NULL;
-	CHECK_INT(wrap_seal(&c, (const uint8_t *)"secret", 6, &line), 0);
+	char *line = sealed_for(guest, "secret");
 	/* header bytes are authenticated data, the rest is ciphertext or tag */
 	static const size_t at[] = { 3 + 32 + 97, 3 + 32 + 97 + 12, 3 + 32 + 97 + 12 + 511, 3 + 32 + 97 + 12 + 512 + 15 };
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
@@ -183,14 +189,11 @@ static void tampered_lines_do_not_decrypt(void)
 	wrap_guest_set_report(g2, report, sizeof(report));
 	CHECK_INT(wrap_open(guest, line + strlen(WRAPPED_PREFIX), key), 0);
 	free(line);
-	wrap_challenge_free(&c);
 }
 
 static void malformed_lines(void)
 {
-	struct wrap_challenge c = challenge_of(guest);
-	char *line = NULL;
-	CHECK_INT(wrap_seal(&c, (const uint8_t *)"secret", 6, &line), 0);
+	char *line = sealed_for(guest, "secret");
 	const char *b = line + strlen(WRAPPED_PREFIX);
 	CHECK_INT(wrap_open(guest, "", key), -EBADMSG);
 	CHECK_INT(wrap_open(guest, "not base64 !!", key), -EBADMSG);
@@ -202,7 +205,6 @@ static void malformed_lines(void)
 	CHECK_INT(wrap_open(guest, magic, key), -EBADMSG);
 	free(magic);
 	free(line);
-	wrap_challenge_free(&c);
 }
 
 static char *b64_of(const char *json)
