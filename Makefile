@@ -101,7 +101,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(B)/unit/test_%)
 # tests/test_NAME.c is the test program unless UNIT_MAIN_NAME names another.
 define unit_rule
 UNIT_MAIN_$(1) ?= tests/test_$(1).c
-$(B)/unit/test_$(1): $$(UNIT_MAIN_$(1)) $$(UNIT_SRCS_$(1)) tests/harness.h
+$(B)/unit/test_$(1): $$(UNIT_MAIN_$(1)) $$(UNIT_SRCS_$(1)) $(wildcard tests/*.h)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      $$@"
 	@$$(UNIT_CC) $$(UNIT_CFLAGS) $$(UNIT_CFLAGS_$(1)) -o $$@ $$(UNIT_MAIN_$(1)) $$(UNIT_SRCS_$(1)) $$(UNIT_LIBS_$(1))

@@ -91,4 +91,37 @@ static inline void th_write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* Lower-case hex of exactly n bytes into out: 0, or -1. */
+static inline int th_unhex(const char *s, unsigned char *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < 2 * n; i++) {
+		const char *d = strchr("0123456789abcdef", s[i]);
+		if (!s[i] || !d)
+			return -1;
+		int v = (int)(d - "0123456789abcdef");
+		out[i / 2] = (unsigned char)(i % 2 ? (out[i / 2] | v) : (v << 4));
+	}
+	return 0;
+}
+
+/* A fixed-size byte field equals the hex given. */
+#define CHECK_HEX(field, hex)                                                 \
+	do {                                                                  \
+		unsigned char want_[sizeof(field)];                           \
+		if (th_unhex((hex), want_, sizeof(field)))                    \
+			TH_FAIL("bad test hex for %s", #field);               \
+		else                                                          \
+			CHECK_MEM(field, want_, sizeof(field));               \
+	} while (0)
+
+static inline int th_is_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
 #endif

@@ -96,7 +96,7 @@ COV_MISSING := $(filter-out $(COV_TESTS),$(UNIT_TESTS))
 COV_BINS := $(COV_TESTS:%=$(B)/coverage/test_%)
 
 define cov_rule
-$(B)/coverage/test_$(1): $(call cov_main,$(1)) $$(UNIT_SRCS_$(1)) tests/harness.h
+$(B)/coverage/test_$(1): $(call cov_main,$(1)) $$(UNIT_SRCS_$(1)) $(wildcard tests/*.h)
 	@mkdir -p $$(@D)
 	@echo "  COVCC   $$@"
 	@rm -f $(B)/coverage/test_$(1)-*.gcda $(B)/coverage/test_$(1)-*.gcno

@@ -10,32 +10,11 @@
 #include "crypto/eventlog.h"
 #include "crypto/measure_events.h"
 #include "tests/harness.h"
+#include "tests/tpm2_ka.h"
 
 TH_DEFINE("eventlog");
 
 static char err[512];
-
-static int ka(const char *key, uint8_t *out, size_t max)
-{
-	FILE *f = fopen("tests/data/tpm2/known-answers.txt", "r");
-	static char line[8192];
-	size_t klen = strlen(key);
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, key, klen) && line[klen] == '=') {
-			n = tpm2_hex_decode(line + klen + 1, out, max);
-			break;
-		}
-	}
-	fclose(f);
-	if (n < 0)
-		TH_FAIL("known answer %s missing", key);
-	return n;
-}
 
 /* A known-answer string (stored as hex) into text. */
 static void ka_text(const char *key, char *text, size_t max)

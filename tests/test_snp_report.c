@@ -50,37 +50,6 @@ static int parse_copy(const uint8_t *src, size_t len, struct snp_report *r, char
 	return rc;
 }
 
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < 2 * n; i++) {
-		const char *d = strchr("0123456789abcdef", s[i]);
-		if (!s[i] || !d)
-			return -1;
-		int v = (int)(d - "0123456789abcdef");
-		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
-	}
-	return 0;
-}
-
-#define CHECK_HEX(field, hex)                                                 \
-	do {                                                                  \
-		uint8_t want_[sizeof(field)];                                 \
-		if (unhex((hex), want_, sizeof(field)))                       \
-			TH_FAIL("bad test hex for %s", #field);               \
-		else                                                          \
-			CHECK_MEM(field, want_, sizeof(field));               \
-	} while (0)
-
-static int is_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -112,8 +81,8 @@ static void real_report_fields(void)
 	CHECK(!(r.policy & SNP_POLICY_SINGLE_SOCKET));
 	CHECK_INT(SNP_POLICY_ABI_MAJOR(r.policy), 0);
 	CHECK_INT(SNP_POLICY_ABI_MINOR(r.policy), 0);
-	CHECK(is_zero(r.family_id, 16));
-	CHECK(is_zero(r.image_id, 16));
+	CHECK(th_is_zero(r.family_id, 16));
+	CHECK(th_is_zero(r.image_id, 16));
 	CHECK_INT(r.vmpl, 0);
 	CHECK_INT(r.signature_algo, SNP_SIG_ALGO_ECDSA_P384_SHA384);
 	CHECK_INT(r.platform_info, 1);
@@ -126,9 +95,9 @@ static void real_report_fields(void)
 				 "0000000000000000000000000000000000000000000000000000000000000000");
 	CHECK_HEX(r.measurement, "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b"
 				 "6bdf8a9ece31a5a608eb0cf2e4872b01");
-	CHECK(is_zero(r.host_data, 32));
-	CHECK(is_zero(r.id_key_digest, 48));
-	CHECK(is_zero(r.author_key_digest, 48));
+	CHECK(th_is_zero(r.host_data, 32));
+	CHECK(th_is_zero(r.id_key_digest, 48));
+	CHECK(th_is_zero(r.author_key_digest, 48));
 	CHECK_HEX(r.report_id, "8edc638e1857c555d21f6b11bda3c8b1b5a09dba4852b4c8ee7aa2f16f22cc0a");
 	CHECK_HEX(r.report_id_ma, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
 	CHECK_HEX(r.chip_id, "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e5378618"

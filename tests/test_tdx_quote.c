@@ -69,37 +69,6 @@ static int tdreport_copy(const uint8_t *src, size_t len, struct tdx_tdreport *t,
 	return rc;
 }
 
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < 2 * n; i++) {
-		const char *d = strchr("0123456789abcdef", s[i]);
-		if (!s[i] || !d)
-			return -1;
-		int v = (int)(d - "0123456789abcdef");
-		out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
-	}
-	return 0;
-}
-
-#define CHECK_HEX(field, hex)                                                 \
-	do {                                                                  \
-		uint8_t want_[sizeof(field)];                                 \
-		if (unhex((hex), want_, sizeof(field)))                       \
-			TH_FAIL("bad test hex for %s", #field);               \
-		else                                                          \
-			CHECK_MEM(field, want_, sizeof(field));               \
-	} while (0)
-
-static int is_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 static void v4_spr_fields(void)
 {
 	struct tdx_quote q;
@@ -123,8 +92,8 @@ static void v4_spr_fields(void)
 	CHECK_HEX(q.body.tee_tcb_svn, "03000400000000000000000000000000");
 	CHECK_HEX(q.body.mr_seam, "2fd279c16164a93dd5bf373d834328d46008c2b693af9ebb865b08b2ced320c9"
 				  "a89b4869a9fab60fbe9d0c5a5363c656");
-	CHECK(is_zero(q.body.mr_signer_seam, 48));
-	CHECK(is_zero(q.body.seam_attributes, 8));
+	CHECK(th_is_zero(q.body.mr_signer_seam, 48));
+	CHECK(th_is_zero(q.body.seam_attributes, 8));
 	CHECK_HEX(q.body.td_attributes, "0000004000000000");
 	CHECK_INT(tdx_attributes_u64(q.body.td_attributes), 0x40000000);
 	CHECK(!(tdx_attributes_u64(q.body.td_attributes) & TDX_ATTR_DEBUG));
@@ -132,16 +101,16 @@ static void v4_spr_fields(void)
 	CHECK_HEX(q.body.xfam, "e71a060000000000");
 	CHECK_HEX(q.body.mr_td, "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f"
 				"22fc00b8dcd404bc10d5e119d7215cbb");
-	CHECK(is_zero(q.body.mr_config_id, 48));
-	CHECK(is_zero(q.body.mr_owner, 48));
-	CHECK(is_zero(q.body.mr_owner_config, 48));
+	CHECK(th_is_zero(q.body.mr_config_id, 48));
+	CHECK(th_is_zero(q.body.mr_owner, 48));
+	CHECK(th_is_zero(q.body.mr_owner_config, 48));
 	CHECK_HEX(q.body.rtmr[0], "2927da70461cd63266f43230cc1849c03ef25ebe490062a801d8fcc80af42976"
 				  "823adf08f833c1e50b51779c6593f32a");
 	CHECK_HEX(q.body.rtmr[1], "2c700b8ba9b85783f8be9fb9443647bdc0bb3c50747f06297cc6538c25a5f589"
 				  "c4b56d035c59107c6bc5800db2cacb61");
 	CHECK_HEX(q.body.rtmr[2], "8652f0caaba7e215ea442dc36a4499d8fec3362f3a0b2ca151cbe4b3e6466fe5"
 				  "9c7368b3c2287fc7c3bf5c924eb4424e");
-	CHECK(is_zero(q.body.rtmr[3], 48));
+	CHECK(th_is_zero(q.body.rtmr[3], 48));
 	CHECK_HEX(q.body.report_data, "6c62dec1b8191749a31dab490be532a35944dea47caef1f980863993d9899545"
 				      "eb7406a38d1eed313b987a467dacead6f0c87a6d766c66f6f29f8acb281f1113");
 	CHECK_INT(q.signed_len, 48 + 584);
@@ -192,7 +161,7 @@ static void v5_fields(void)
 				"01a1ced3ee19747dda8f750c3bc8f876");
 	CHECK_HEX(q.body.mr_seam, "7bf063280e94fb051f5dd7b1fc59ce9aac42bb961df8d44b709c9b0ff87a7b4d"
 				  "f648657ba6d1189589feab1d5a3c9a9d");
-	CHECK(is_zero(q.body.mr_servicetd, 48));
+	CHECK(th_is_zero(q.body.mr_servicetd, 48));
 	CHECK_HEX(q.body.report_data, "945eaacf5abc1f719d8666a942fda03d1edcb4490277396093dc5a5289ab9f1e"
 				      "094aed63060cd4a4933a4dd537ed1255c9c79ecb3ed82cd1b486233e31c25c3a");
 	CHECK_INT(q.signed_len, 48 + 6 + 648);
@@ -219,8 +188,8 @@ static void cos_padded_fields(void)
 	CHECK_INT(cosq.len, 8000);
 	CHECK_INT(q.version, 4);
 	CHECK_INT(q.trailing, 3065);
-	CHECK(is_zero(q.body.report_data, 64));
-	CHECK(is_zero(q.user_data, 20));
+	CHECK(th_is_zero(q.body.report_data, 64));
+	CHECK(th_is_zero(q.user_data, 20));
 	CHECK_HEX(q.body.td_attributes, "0000001000000000");
 	CHECK_HEX(q.body.xfam, "e700060000000000");
 	CHECK_HEX(q.body.mr_td, "dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954db"

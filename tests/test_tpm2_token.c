@@ -9,6 +9,7 @@
 #include "crypto/tpm2_token.h"
 #include "crypto/tpm2_util.h"
 #include "tests/harness.h"
+#include "tests/tpm2_ka.h"
 
 TH_DEFINE("tpm2_token");
 
@@ -31,26 +32,6 @@ static char *slurp(const char *path)
 	fclose(f);
 	b[n] = '\0';
 	return b;
-}
-
-static int ka(const char *key, uint8_t *out, size_t max)
-{
-	FILE *f = fopen("tests/data/tpm2/known-answers.txt", "r");
-	char line[4096];
-	size_t klen = strlen(key);
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, key, klen) && line[klen] == '=') {
-			n = tpm2_hex_decode(line + klen + 1, out, max);
-			break;
-		}
-	}
-	fclose(f);
-	return n;
 }
 
 #define ECC "tests/data/tpm2/token-systemd252-ecc.json"

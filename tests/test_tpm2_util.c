@@ -5,31 +5,9 @@
 
 #include "crypto/tpm2_util.h"
 #include "tests/harness.h"
+#include "tests/tpm2_ka.h"
 
 TH_DEFINE("tpm2_util");
-
-/* KEY's value in known-answers.txt as bytes; the byte count or -1. */
-static int ka(const char *key, uint8_t *out, size_t max)
-{
-	FILE *f = fopen("tests/data/tpm2/known-answers.txt", "r");
-	char line[4096];
-	size_t klen = strlen(key);
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, key, klen) && line[klen] == '=') {
-			n = tpm2_hex_decode(line + klen + 1, out, max);
-			break;
-		}
-	}
-	fclose(f);
-	if (n < 0)
-		TH_FAIL("known answer %s missing", key);
-	return n;
-}
 
 static void banks(void)
 {
