@@ -14,7 +14,8 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE [--expect-measurement HEX]\n"
+	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE --expect-measurement HEX\n"
+		   "                        [--expect-rtmr1 HEX --expect-rtmr2 HEX (TDX)] [--expect-rtmr0|3 HEX]\n"
 		   "                        [--vcek CERT --chain PEM] [--root CERT] [--allow-debug]\n"
 		   "\n"
 		   "Verifies the attestation report in the cvminit-challenge line of FILE (a console log\n"
@@ -23,8 +24,10 @@ static void usage(FILE *f)
 		   "one line, cvminit-wrapped: ..., the content of KEYFILE (without a final newline)\n"
 		   "encrypted to that boot's key. Paste it at the CVM's job-store prompt.\n"
 		   "\n"
-		   "SNP: --vcek and --chain (ASK+ARK) are required, --root pins the ARK.\n"
-		   "TDX: --root (Intel SGX Root CA) is required; the challenge must carry a quote.\n"
+		   "Expected values are required: SNP MEASUREMENT; TDX MRTD, RTMR1 and RTMR2.\n"
+		   "SNP: --vcek and --chain (ASK+ARK, extra certificates ignored) are required.\n"
+		   "TDX: the challenge must carry a quote. Chains must end in a built-in root (AMD\n"
+		   "ARK-Milan/Genoa/Turin, Intel SGX Root CA) unless --root names another.\n"
 		   "exit status: 0 wrapped, 1 a file cannot be read, 2 usage, 3 malformed challenge,\n"
 		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n");
 }
@@ -49,6 +52,8 @@ static int cmd_wrap(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "challenge", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
+		{ "expect-rtmr0", required_argument, NULL, '0' }, { "expect-rtmr1", required_argument, NULL, '1' },
+		{ "expect-rtmr2", required_argument, NULL, '2' }, { "expect-rtmr3", required_argument, NULL, '3' },
 		{ "expect-measurement", required_argument, NULL, 'm' }, { "vcek", required_argument, NULL, 'v' },
 		{ "chain", required_argument, NULL, 'C' }, { "root", required_argument, NULL, 'r' },
 		{ "allow-debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -73,6 +78,13 @@ static int cmd_wrap(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			vo.has_measurement = 1;
+			break;
+		case '0': case '1': case '2': case '3':
+			if (unhex(optarg, vo.rtmr[o - '0'], sizeof(vo.rtmr[0])) < 0) {
+				fprintf(stderr, "cvminit key wrap: --expect-rtmr%c wants 96 hex digits\n", o);
+				return EXIT_USAGE;
+			}
+			vo.has_rtmr[o - '0'] = 1;
 			break;
 		case 'v': vo.vcek = optarg; break;
 		case 'C': vo.chain = optarg; break;
@@ -112,6 +124,11 @@ static int cmd_wrap(int argc, char **argv)
 				"machine (the guest needs configfs-tsm for a quote)\n");
 		wrap_challenge_free(&c);
 		return EXIT_REPORT_MALFORMED;
+	}
+	/* Never without expectations: the key would go to any image. */
+	if ((rc = report_require_expectations(f, &vo, "cvminit key wrap: refusing")) != EXIT_OK) {
+		wrap_challenge_free(&c);
+		return rc;
 	}
 	rc = report_verify(f, c.report, c.report_len, &vo);
 	if (rc != EXIT_OK) {

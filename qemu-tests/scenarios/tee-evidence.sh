@@ -53,7 +53,7 @@ set -e
 other=$(printf '%s' "${evidence/00112233/00112234}" | sha512sum | cut -c1-128)
 set +e
 "$CVMINIT" report verify "$WORK/report.bin" --vcek "$chain/vcek.pem" --chain "$chain/chain.pem" \
-	--expect-report-data "$other" > /dev/null 2>&1
+	--root "$chain/ark.pem" --expect-measurement "$E_MEASUREMENT" --expect-report-data "$other" > /dev/null 2>&1
 rc=$?
 set -e
 [ "$rc" -eq 5 ] || fail "verify with another REPORT_DATA exited $rc, want 5"

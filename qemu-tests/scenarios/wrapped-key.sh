@@ -47,12 +47,21 @@ wrap_rc() { # wrap_rc CHALLENGE-FILE [extra args]: exit status of cvminit key wr
 	local f=$1; shift
 	set +e
 	"$CVMINIT" key wrap --challenge "$f" --key "$WORK/owner.key" --vcek "$chain/vcek.pem" --chain "$chain/chain.pem" \
-		"$@" > "$WORK/wrap-out.txt" 2> "$WORK/wrap-err.txt"
+		${WRAP_PINS-"--root" "$chain/ark.pem" "--expect-measurement" "$E_MEASUREMENT"} "$@" > "$WORK/wrap-out.txt" 2> "$WORK/wrap-err.txt"
 	local rc=$?
 	set -e
 	echo "$rc"
 }
 [ "$(wrap_rc "$WORK/challenge.txt")" = 0 ] || fail "the captured challenge does not wrap"
+# fail closed: no expected measurement, no key (exit 2, nothing printed)
+rc=$(WRAP_PINS="--root $chain/ark.pem" wrap_rc "$WORK/challenge.txt")
+[ "$rc" = 2 ] || fail "no expected measurement: exit $rc, want 2"
+[ ! -s "$WORK/wrap-out.txt" ] || fail "no expected measurement: something was printed on stdout"
+grep -q 'no expected MEASUREMENT' "$WORK/wrap-err.txt" || fail "no expected measurement: the message does not say so"
+# the mock's chain is self-made: without --root naming its ARK it is refused
+rc=$(WRAP_PINS="--expect-measurement $E_MEASUREMENT" wrap_rc "$WORK/challenge.txt")
+[ "$rc" = 4 ] || fail "self-made chain without --root: exit $rc, want 4"
+grep -q 'not a built-in AMD root of trust' "$WORK/wrap-err.txt" || fail "self-made chain: the message does not name the root"
 rc=$(wrap_rc "$WORK/challenge.txt" --expect-measurement "$(printf '%096d' 0)")
 [ "$rc" = 5 ] || fail "wrong measurement: exit $rc, want 5"
 [ ! -s "$WORK/wrap-out.txt" ] || fail "wrong measurement: something was printed on stdout"

@@ -35,7 +35,9 @@ struct verify_opts {
 	const char *chain; /* SNP: ASK (or ASVK) + ARK, PEM */
 	const char *root;  /* ARK (SNP) or Intel SGX Root CA (TDX), DER or PEM */
 	int has_measurement, has_report_data;
+	int has_rtmr[4];   /* TDX only */
 	uint8_t measurement[48];
+	uint8_t rtmr[4][48];
 	uint8_t report_data[64];
 	int allow_debug;
 	int quiet;
@@ -53,6 +55,12 @@ int report_read_file(const char *path, uint8_t **buf, size_t *len);
 
 /* JSON on stdout; return an exit status. */
 int report_show(enum report_format f, const uint8_t *buf, size_t len, const char *name);
+
+/* Fail closed: the expectations that identify the software must be given.
+ * SNP: MEASUREMENT; TDX: MRTD (the firmware) and RTMR1/RTMR2 (the kernel,
+ * command line and initrd under measured direct boot). 0 when they are,
+ * else prints what is missing, prefixed by who, and returns EXIT_USAGE. */
+int report_require_expectations(enum report_format f, const struct verify_opts *o, const char *who);
 
 /* Return an exit status; print one line per check (unless quiet) and one
  * line on stderr for the failure. */

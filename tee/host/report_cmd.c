@@ -16,16 +16,20 @@
 static const char usage_text[] =
 	"usage: cvminit report show FILE [--format snp|tdx-quote|tdreport]\n"
 	"       cvminit report verify FILE [--format F] [--vcek CERT] [--chain PEM] [--root CERT]\n"
-	"                             [--expect-measurement HEX] [--expect-report-data HEX]\n"
+	"                             (--expect-measurement HEX [--expect-rtmrN HEX]... | --no-expectations)\n"
+	"                             [--expect-report-data HEX]\n"
 	"                             [--allow-debug] [--time YYYY-MM-DD[THH:MM:SSZ]] [-q]\n"
 	"\n"
 	"show     print every field of an SEV-SNP report (v2-v5), a TDX quote (v4, v5) or a\n"
 	"         TDREPORT as JSON (the format is detected unless --format is given)\n"
 	"verify   check the signatures and certificate chains, the debug policy and the expected\n"
 	"         values. SNP: --vcek (VCEK or VLEK, DER or PEM) and --chain (ASK or ASVK + ARK,\n"
-	"         PEM) are required, --root pins the ARK. TDX quote: --root (the Intel SGX Root\n"
-	"         CA) is required; the PCK chain comes from the quote.\n"
-	"         --expect-measurement: SNP MEASUREMENT or TDX MRTD (48 bytes, hex)\n"
+	"         PEM; extra certificates are ignored) are required. TDX quote: the PCK chain comes\n"
+	"         from the quote. The chain must end in a built-in root (AMD ARK-Milan, ARK-Genoa,\n"
+	"         ARK-Turin; Intel SGX Root CA) unless --root names another one.\n"
+	"         --expect-measurement: SNP MEASUREMENT or TDX MRTD (48 bytes, hex); required\n"
+	"         --expect-rtmr0..3: TDX RTMRs (48 bytes, hex); RTMR1 and RTMR2 are required\n"
+	"         --no-expectations: check signatures and policy only (inspection, never trust)\n"
 	"         --expect-report-data: REPORT_DATA (64 bytes, hex)\n"
 	"         --allow-debug: accept a debuggable guest (SNP policy bit 19, TD_ATTRIBUTES.DEBUG)\n"
 	"         --time: check certificate validity at this UTC instant instead of now\n"
@@ -295,7 +299,7 @@ static int cmd_verify(int argc, char **argv)
 {
 	struct verify_opts o;
 	enum report_format forced = REPORT_FMT_UNKNOWN;
-	int have_time = 0;
+	int have_time = 0, no_expectations = 0;
 
 	memset(&o, 0, sizeof(o));
 	for (int i = 1; i < argc; i++) {
@@ -304,11 +308,14 @@ static int cmd_verify(int argc, char **argv)
 			return usage(stdout, EXIT_OK);
 		if (!strcmp(a, "--allow-debug")) {
 			o.allow_debug = 1;
+		} else if (!strcmp(a, "--no-expectations")) {
+			no_expectations = 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
 			o.quiet = 1;
 		} else if (!strcmp(a, "--format") || !strcmp(a, "--vcek") || !strcmp(a, "--chain") ||
 			   !strcmp(a, "--root") || !strcmp(a, "--expect-measurement") ||
-			   !strcmp(a, "--expect-report-data") || !strcmp(a, "--time")) {
+			   !strcmp(a, "--expect-report-data") || !strcmp(a, "--time") ||
+			   (!strncmp(a, "--expect-rtmr", 13) && a[13] >= '0' && a[13] <= '3' && !a[14])) {
 			if (need_arg(i, argc, argv))
 				return usage(stderr, EXIT_USAGE);
 			const char *v = argv[++i];
@@ -328,6 +335,11 @@ static int cmd_verify(int argc, char **argv)
 				if (parse_hex_exact(a, v, o.measurement, sizeof(o.measurement)))
 					return EXIT_USAGE;
 				o.has_measurement = 1;
+			} else if (!strncmp(a, "--expect-rtmr", 13)) {
+				int n = a[13] - '0';
+				if (parse_hex_exact(a, v, o.rtmr[n], sizeof(o.rtmr[n])))
+					return EXIT_USAGE;
+				o.has_rtmr[n] = 1;
 			} else if (!strcmp(a, "--expect-report-data")) {
 				if (parse_hex_exact(a, v, o.report_data, sizeof(o.report_data)))
 					return EXIT_USAGE;
@@ -362,15 +374,23 @@ static int cmd_verify(int argc, char **argv)
 	int rc = load_input(o.file, forced, &buf, &len, &f);
 	if (rc)
 		return rc;
-	if (f == REPORT_FMT_SNP && (!o.vcek || !o.chain)) {
+	int has_rtmr = o.has_rtmr[0] | o.has_rtmr[1] | o.has_rtmr[2] | o.has_rtmr[3];
+	if (f == REPORT_FMT_SNP && has_rtmr) {
+		fprintf(stderr, "cvminit report verify: --expect-rtmrN is for TDX; this is an SEV-SNP report\n");
+		rc = EXIT_USAGE;
+	} else if (!no_expectations && report_require_expectations(f, &o, "cvminit report verify")) {
+		fprintf(stderr, "cvminit report verify: (--no-expectations checks signatures and policy only, for "
+				"inspection)\n");
+		rc = EXIT_USAGE;
+	} else if (no_expectations && (o.has_measurement || has_rtmr)) {
+		fprintf(stderr, "cvminit report verify: --no-expectations contradicts --expect-measurement/--expect-rtmrN\n");
+		rc = EXIT_USAGE;
+	} else if (f == REPORT_FMT_SNP && (!o.vcek || !o.chain)) {
 		fprintf(stderr, "cvminit report verify: an SEV-SNP report needs --vcek CERT and --chain PEM\n");
 		rc = EXIT_USAGE;
 	} else if (f != REPORT_FMT_SNP && (o.vcek || o.chain)) {
 		fprintf(stderr, "cvminit report verify: --vcek and --chain are for SEV-SNP reports; this is a %s\n",
 			report_format_name(f));
-		rc = EXIT_USAGE;
-	} else if (f == REPORT_FMT_TDX_QUOTE && !o.root) {
-		fprintf(stderr, "cvminit report verify: a TDX quote needs --root CERT (the Intel SGX Root CA)\n");
 		rc = EXIT_USAGE;
 	} else {
 		rc = report_verify(f, buf, len, &o);

@@ -26,6 +26,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "tee/host/report.h"
+#include "tee/host/roots.h"
 #include "tee/snp_report.h"
 #include "tee/tdx_quote.h"
 
@@ -266,6 +267,9 @@ struct chain_spec {
 	mbedtls_md_type_t sig_md;
 	const char *alg; /* for messages */
 	int length;      /* required number of certificates, 0: any up to 5 */
+	const char *vendor;     /* whose built-in roots end the chain */
+	const char *roots_text; /* their names, for messages */
+	int exact_pool;         /* every certificate offered must be on the path */
 };
 
 /* child is signed by parent: names chain, parent is a CA that may sign
@@ -341,16 +345,22 @@ static int check_chain(mbedtls_x509_crt *leaf, mbedtls_x509_crt *pool, mbedtls_x
 		   spec->alg);
 		cur = parent;
 	}
-	/* Every certificate offered must be on the path: a stray or altered
-	 * copy (say of the root, when --root supplied the issuer) is an error,
-	 * not something to skip. */
+	/* Vendors' bundles carry more than one path needs (AMD's ASK + ARK +
+	 * ASVK): there a certificate off the path decides nothing, so it is
+	 * named and ignored; what decides is the pinned root the path ends in.
+	 * A chain the evidence itself carries (the TDX quote's) must be exactly
+	 * the path: a stray or altered copy there is an error. */
 	for (mbedtls_x509_crt *c = pool; c && c->raw.len; c = c->next) {
 		int used = 0;
 		for (int i = 0; i < n; i++)
 			used |= path[i] == c;
-		if (!used)
+		if (used)
+			continue;
+		if (spec->exact_pool)
 			return fail(EXIT_REPORT_SIGNATURE, "certificate '%s' in %s is not part of the chain to '%s'",
 				    cert_cn(c, cc, sizeof(cc)), pool_name, cert_cn(cur, pc, sizeof(pc)));
+		note(o, "certificate '%s' in %s is not on the path to '%s': ignored", cert_cn(c, cc, sizeof(cc)), pool_name,
+		     cert_cn(cur, pc, sizeof(pc)));
 	}
 	if (spec->length && n != spec->length)
 		return fail(EXIT_REPORT_SIGNATURE, "the certificate chain has %d certificates, expected %d", n,
@@ -361,7 +371,14 @@ static int check_chain(mbedtls_x509_crt *leaf, mbedtls_x509_crt *pool, mbedtls_x
 				    cert_cn(cur, cc, sizeof(cc)));
 		ok(o, "'%s' is the --root certificate", cert_cn(cur, cc, sizeof(cc)));
 	} else {
-		note(o, "'%s' is not pinned: --root requires a specific root", cert_cn(cur, cc, sizeof(cc)));
+		const struct trusted_root *tr = trusted_root_find(cur);
+		if (!tr || strcmp(tr->vendor, spec->vendor))
+			return fail(EXIT_REPORT_SIGNATURE,
+				    "the chain ends at '%s', which is not a built-in %s root of trust (%s); "
+				    "--root names another root explicitly",
+				    cert_cn(cur, cc, sizeof(cc)), spec->vendor, spec->roots_text);
+		ok(o, "'%s' is the built-in %s root %s (key pinned by SHA-256)", cert_cn(cur, cc, sizeof(cc)), tr->vendor,
+		   tr->name);
 	}
 	ok(o, "certificates valid at %s", rtime(t, sizeof(t), &o->at));
 	return EXIT_OK;
@@ -383,13 +400,17 @@ static int expect(const char *field, const uint8_t *got, const uint8_t *want, si
 	return EXIT_OK;
 }
 
-static int check_expectations(const char *mname, const uint8_t *meas, const uint8_t *rdata,
-			      const struct verify_opts *o)
+static int check_expectations(const char *mname, const uint8_t *meas, const uint8_t (*rtmr)[48],
+			      const uint8_t *rdata, const struct verify_opts *o)
 {
+	static const char *const rtmr_name[4] = { "RTMR0", "RTMR1", "RTMR2", "RTMR3" };
 	int rc;
 
 	if (o->has_measurement && (rc = expect(mname, meas, o->measurement, 48, o)))
 		return rc;
+	for (int i = 0; i < 4; i++)
+		if (o->has_rtmr[i] && (rc = expect(rtmr_name[i], rtmr[i], o->rtmr[i], 48, o)))
+			return rc;
 	if (o->has_report_data && (rc = expect("REPORT_DATA", rdata, o->report_data, 64, o)))
 		return rc;
 	return EXIT_OK;
@@ -577,7 +598,8 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 	/* 2. the VCEK belongs to this chip and TCB; 3. VCEK -> ASK -> ARK */
 	if ((rc = check_vcek_binding(&vcek, &r, kname, o)))
 		goto out;
-	struct chain_spec spec = { MBEDTLS_PK_RSASSA_PSS, MBEDTLS_MD_SHA384, "RSASSA-PSS SHA-384", 3 };
+	struct chain_spec spec = { MBEDTLS_PK_RSASSA_PSS, MBEDTLS_MD_SHA384, "RSASSA-PSS SHA-384", 3, "AMD",
+				    "ARK-Milan, ARK-Genoa, ARK-Turin", 0 };
 	if ((rc = check_chain(&vcek, &chain, ark, "--chain", &spec, o)))
 		goto out;
 
@@ -592,7 +614,7 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 	} else {
 		ok(o, "policy: DEBUG (bit 19) is clear");
 	}
-	if ((rc = check_expectations("MEASUREMENT", r.measurement, r.report_data, o)))
+	if ((rc = check_expectations("MEASUREMENT", r.measurement, NULL, r.report_data, o)))
 		goto out;
 	if (r.trailing)
 		note(o, "%zu bytes after the report were ignored", r.trailing);
@@ -670,7 +692,7 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	mbedtls_pk_init(&ak);
 	mbedtls_x509_crt_init(&pck);
 	mbedtls_x509_crt_init(&root);
-	if ((rc = load_certs(o->root, "--root", &root)) || (rc = pick_root(&root, o->root, &anchor)))
+	if (o->root && ((rc = load_certs(o->root, "--root", &root)) || (rc = pick_root(&root, o->root, &anchor))))
 		goto out;
 
 	/* 1. the quote signature by the attestation key */
@@ -749,7 +771,7 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	ok(o, "QE report REPORT_DATA = SHA-256(attestation key || QE auth data)");
 
 	/* 4. PCK -> intermediate CA -> Intel root, pinned by --root */
-	struct chain_spec spec = { MBEDTLS_PK_ECDSA, MBEDTLS_MD_SHA256, "ECDSA SHA-256", 0 };
+	struct chain_spec spec = { MBEDTLS_PK_ECDSA, MBEDTLS_MD_SHA256, "ECDSA SHA-256", 0, "Intel", "Intel SGX Root CA", 1 };
 	if ((rc = check_chain(&pck, &pck, anchor, "the quote's PCK chain", &spec, o)))
 		goto out;
 	note(o, "not checked: TCB status, QE identity and revocation (Intel PCS collateral)");
@@ -765,7 +787,7 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	} else {
 		ok(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is clear");
 	}
-	if ((rc = check_expectations("MRTD", q.body.mr_td, q.body.report_data, o)))
+	if ((rc = check_expectations("MRTD", q.body.mr_td, q.body.rtmr, q.body.report_data, o)))
 		goto out;
 	if (q.trailing)
 		note(o, "%zu bytes after the quote were ignored", q.trailing);
@@ -813,7 +835,7 @@ static int verify_tdreport(const uint8_t *buf, size_t len, const struct verify_o
 	} else {
 		ok(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is clear");
 	}
-	if ((rc = check_expectations("MRTD", t.mr_td, t.report_data, o)))
+	if ((rc = check_expectations("MRTD", t.mr_td, t.rtmr, t.report_data, o)))
 		return rc;
 	return fail(EXIT_REPORT_SIGNATURE,
 		    "a TDREPORT is not authenticated off its platform (its MAC key stays in the TDX module): verify a quote");
@@ -827,4 +849,25 @@ int report_verify(enum report_format f, const uint8_t *buf, size_t len, const st
 	case REPORT_FMT_TDREPORT: return verify_tdreport(buf, len, o);
 	default: return fail(EXIT_REPORT_MALFORMED, "unknown input format");
 	}
+}
+
+int report_require_expectations(enum report_format f, const struct verify_opts *o, const char *who)
+{
+	if (f == REPORT_FMT_SNP) {
+		if (o->has_measurement)
+			return EXIT_OK;
+		fprintf(stderr,
+			"%s: no expected MEASUREMENT: any image on genuine hardware would pass. Give --expect-measurement "
+			"HEX, the launch measurement published for the image (cvminit measure)\n",
+			who);
+		return EXIT_USAGE;
+	}
+	if (o->has_measurement && o->has_rtmr[1] && o->has_rtmr[2])
+		return EXIT_OK;
+	fprintf(stderr,
+		"%s: missing expected%s%s%s: MRTD covers only the firmware; under measured direct boot the kernel is in "
+		"RTMR1 and the command line and initrd in RTMR2. Give --expect-measurement (MRTD), --expect-rtmr1 and "
+		"--expect-rtmr2, the values published for the image (cvminit measure)\n",
+		who, o->has_measurement ? "" : " MRTD", o->has_rtmr[1] ? "" : " RTMR1", o->has_rtmr[2] ? "" : " RTMR2");
+	return EXIT_USAGE;
 }
