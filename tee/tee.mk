@@ -12,3 +12,8 @@ UNIT_SRCS_tdx_quote := tee/tdx_quote.c
 # `cvminit report show|verify` on the real vectors in tests/data/vectors/.
 CHECK_SUITES += tee/test-report-cli.sh
 CHECK_DEPS += $(B)/cvminit
+
+# The built-in roots of trust against the vendors' certificates in the vectors.
+UNIT_TESTS += roots
+UNIT_SRCS_roots := tee/host/roots.c
+UNIT_LIBS_roots := -lmbedx509 -lmbedcrypto
