@@ -238,6 +238,24 @@ cat $S/ask_ark_genoa.pem $S/milanvlek.testcer $S/ask_ark_milan.pem $S/ask_ark_tu
 expect verify/snp-bundle-extra-certs 0 report verify $S/attestation.bin --vcek $S/vcek.testcer --chain "$work/bundle.pem" --time $AT --allow-debug --expect-measurement $MEAS
 grep -q "certificate 'SEV-VLEK-Milan' in --chain is not on the path to 'ARK-Milan': ignored" "$work/verify/snp-bundle-extra-certs.out" ||
 	flunk verify/snp-bundle-extra-certs-named
+# the owner's policy, each check with its own message (exit 5) and option
+policy_case() { # NAME MESSAGE ARGS...: exit 5 and the message on stderr
+	local name=$1 msg=$2
+	shift 2
+	expect "verify/$name" 5 "$@"
+	grep -qF "$msg" "$work/verify/$name.err" || flunk "verify/$name-message" "$(cat "$work/verify/$name.err")"
+}
+policy_case snp-min-tcb-snp 'REPORTED_TCB snp=5 is below --min-tcb snp=6' "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=2,tee=0,snp=6,ucode=68
+policy_case snp-min-tcb-ucode 'REPORTED_TCB ucode=68 is below --min-tcb ucode=69' "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=0,tee=0,snp=0,ucode=69
+expect verify/snp-min-tcb-met 0 "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=2,tee=0,snp=5,ucode=68
+policy_case snp-min-tcb-fmc-not-turin 'has no FMC field (not Turin)' "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=0,tee=0,snp=0,ucode=0,fmc=1
+expect verify/snp-min-tcb-incomplete 2 "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=2,snp=5
+expect verify/snp-min-tcb-unknown-field 2 "${SNP[@]}" --allow-debug --no-expectations --min-tcb bl=2,tee=0,snp=5,ucode=68,xyz=1
+policy_case snp-vmpl 'requested at VMPL 0, expected VMPL 1' "${SNP[@]}" --allow-debug --no-expectations --vmpl 1
+expect verify/snp-vmpl-out-of-range 2 "${SNP[@]}" --allow-debug --no-expectations --vmpl 4
+policy_case snp-require-no-smt 'SMT (bit 16) is allowed, but --require-no-smt was given' "${SNP[@]}" --allow-debug --no-expectations --require-no-smt
+policy_case snp-require-single-socket 'SINGLE_SOCKET (bit 20) is clear' "${SNP[@]}" --allow-debug --no-expectations --require-single-socket
+policy_case snp-min-report-version 'report version 2 is below the minimum 3' "${SNP[@]}" --allow-debug --no-expectations --min-report-version 3
 # the policy is judged only after the signature: a debug report with a bad
 # expectation but good signature is a policy failure, a bad signature is not
 expect verify/snp-policy-before-expectation 5 "${SNP[@]}" --expect-measurement ${MEAS%01}02
@@ -262,6 +280,12 @@ RTMR1=2c700b8ba9b85783f8be9fb9443647bdc0bb3c50747f06297cc6538c25a5f589c4b56d035c
 RTMR2=8652f0caaba7e215ea442dc36a4499d8fec3362f3a0b2ca151cbe4b3e6466fe59c7368b3c2287fc7c3bf5c924eb4424e
 RTMRS=(--expect-rtmr1 $RTMR1 --expect-rtmr2 $RTMR2)
 TDX=(report verify $X/tdx_prod_quote_SPR_E4.dat --root $X/trusted_root.pem --time $AT)
+policy_case tdx-attribute-not-allowed 'TD_ATTRIBUTES bit 30 (PKS) is set and not allowed' "${TDX[@]}" --no-expectations --td-attributes-allowed 0x10000000
+expect verify/tdx-attribute-allowed 0 "${TDX[@]}" --no-expectations --td-attributes-allowed 0x40000000
+policy_case tdx-xfam 'XFAM is e71a060000000000, expected e71a060000000001' "${TDX[@]}" --no-expectations --expect-xfam e71a060000000001
+expect verify/tdx-xfam-match 0 "${TDX[@]}" --no-expectations --expect-xfam e71a060000000000
+policy_case tdx-min-tee-tcb-svn 'TEE_TCB_SVN byte 0 is 3, below --min-tee-tcb-svn' "${TDX[@]}" --no-expectations --min-tee-tcb-svn 04000400000000000000000000000000
+expect verify/tdx-min-tee-tcb-svn-met 0 "${TDX[@]}" --no-expectations --min-tee-tcb-svn 03000400000000000000000000000000
 expect verify/tdx-expect-match 0 "${TDX[@]}" --expect-measurement $MRTD "${RTMRS[@]}" --expect-report-data $TRD
 expect verify/tdx-expect-rtmr1-mismatch 5 "${TDX[@]}" --expect-measurement $MRTD --expect-rtmr1 ${RTMR1%61}62 --expect-rtmr2 $RTMR2
 grep -q '^cvminit report verify: expectation: RTMR1 is ' "$work/verify/tdx-expect-rtmr1-mismatch.err" || flunk verify/tdx-expect-rtmr1-mismatch-names-rtmr1
@@ -311,15 +335,20 @@ revhex() { printf %s "$1" | fold -w2 | tac | tr -d '\n'; }
 mock_ok=0
 if command -v openssl >/dev/null && qemu-tests/mock-tee-chain.sh "$work/amd" >/dev/null 2>&1; then
 	# SEV-SNP: the real report with DEBUG cleared (policy 0xB0000 -> 0x30000), re-signed.
-	cp $S/attestation.bin "$work/snp-clean.bin"
-	putat "$work/snp-clean.bin" 10 03
-	head -c 672 "$work/snp-clean.bin" >"$work/snp-signed"
-	read -r r s < <(sign "$work/amd/vcek.key" sha384 "$work/snp-signed" 48)
-	if [ -n "${s:-}" ]; then
-		putat "$work/snp-clean.bin" 672 "$(revhex "$r")$(printf '%048d' 0)"
-		putat "$work/snp-clean.bin" 744 "$(revhex "$s")$(printf '%048d' 0)"
-		mock_ok=1
-	fi
+	# resign_snp OUT POLICY-BYTE-10: the real report with byte 10 of POLICY
+	# (bits 16-23) replaced, re-signed by the test VCEK.
+	resign_snp() {
+		cp $S/attestation.bin "$1"
+		putat "$1" 10 "$2"
+		head -c 672 "$1" >"$work/snp-signed"
+		read -r r s < <(sign "$work/amd/vcek.key" sha384 "$work/snp-signed" 48)
+		[ -n "${s:-}" ] || return 1
+		putat "$1" 672 "$(revhex "$r")$(printf '%048d' 0)"
+		putat "$1" 744 "$(revhex "$s")$(printf '%048d' 0)"
+	}
+	resign_snp "$work/snp-clean.bin" 03 && mock_ok=1
+	resign_snp "$work/snp-ma.bin" 07 || mock_ok=0        # + MIGRATE_MA (bit 18)
+	resign_snp "$work/snp-socket.bin" 13 || mock_ok=0    # + SINGLE_SOCKET (bit 20)
 	# TDX: root -> CA -> PCK (P-256, ECDSA SHA-256), an attestation key, the quote rebuilt.
 	i=$work/intel
 	mkdir -p "$i"
@@ -366,6 +395,12 @@ fi
 if [ "$mock_ok" = 2 ]; then
 	AMD=(--vcek "$work/amd/vcek.pem" --chain "$work/amd/chain.pem" --root "$work/amd/ark.pem")
 	expect verify/test-chain-snp-clean-policy 0 report verify "$work/snp-clean.bin" "${AMD[@]}" --no-expectations
+	# the owner's policy: a migration agent is refused unless allowed
+	expect verify/test-chain-snp-migration-agent-refused 5 report verify "$work/snp-ma.bin" "${AMD[@]}" --no-expectations
+	grep -q 'MIGRATE_MA (bit 18) is set' "$work/verify/test-chain-snp-migration-agent-refused.err" ||
+		flunk verify/test-chain-snp-migration-agent-message "$(cat "$work/verify/test-chain-snp-migration-agent-refused.err")"
+	expect verify/test-chain-snp-migration-agent-allowed 0 report verify "$work/snp-ma.bin" "${AMD[@]}" --no-expectations --allow-migration-agent
+	expect verify/test-chain-snp-single-socket-required 0 report verify "$work/snp-socket.bin" "${AMD[@]}" --no-expectations --require-single-socket
 	expect verify/test-chain-snp-other-root 4 report verify "$work/snp-clean.bin" "${AMD[@]:0:4}" --root $S/ask_ark_milan.pem --no-expectations
 	# a self-made ARK -> ASK -> VCEK chain signs a forged report: refused without --root
 	expect verify/test-chain-snp-self-made-refused 4 report verify "$work/snp-clean.bin" "${AMD[@]:0:4}" --no-expectations

@@ -16,7 +16,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE --expect-measurement HEX\n"
 		   "                        [--expect-rtmr1 HEX --expect-rtmr2 HEX (TDX)] [--expect-rtmr0|3 HEX]\n"
-		   "                        [--vcek CERT --chain PEM] [--root CERT] [--allow-debug]\n"
+		   "                        [--vcek CERT --chain PEM] [--root CERT] [policy options]\n"
 		   "\n"
 		   "Verifies the attestation report in the cvminit-challenge line of FILE (a console log\n"
 		   "or just that line): its signature chain, its policy, the expected measurement, and\n"
@@ -29,7 +29,8 @@ static void usage(FILE *f)
 		   "TDX: the challenge must carry a quote. Chains must end in a built-in root (AMD\n"
 		   "ARK-Milan/Genoa/Turin, Intel SGX Root CA) unless --root names another.\n"
 		   "exit status: 0 wrapped, 1 a file cannot be read, 2 usage, 3 malformed challenge,\n"
-		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n");
+		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n\n%s",
+		report_policy_usage);
 }
 
 static int unhex(const char *s, uint8_t *out, size_t n)
@@ -56,7 +57,12 @@ static int cmd_wrap(int argc, char **argv)
 		{ "expect-rtmr2", required_argument, NULL, '2' }, { "expect-rtmr3", required_argument, NULL, '3' },
 		{ "expect-measurement", required_argument, NULL, 'm' }, { "vcek", required_argument, NULL, 'v' },
 		{ "chain", required_argument, NULL, 'C' }, { "root", required_argument, NULL, 'r' },
-		{ "allow-debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "allow-debug", no_argument, NULL, 'F' }, { "allow-migration-agent", no_argument, NULL, 'F' },
+		{ "require-no-smt", no_argument, NULL, 'F' }, { "require-single-socket", no_argument, NULL, 'F' },
+		{ "vmpl", required_argument, NULL, 'P' }, { "min-report-version", required_argument, NULL, 'P' },
+		{ "min-tcb", required_argument, NULL, 'P' }, { "td-attributes-allowed", required_argument, NULL, 'P' },
+		{ "expect-xfam", required_argument, NULL, 'P' }, { "min-tee-tcb-svn", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct verify_opts vo = { .file = "challenge report", .quiet = 1 };
 	const char *challenge = NULL, *keyfile = NULL;
@@ -68,7 +74,8 @@ static int cmd_wrap(int argc, char **argv)
 
 	report_time_now(&vo.at);
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	int idx = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (o) {
 		case 'c': challenge = optarg; break;
 		case 'k': keyfile = optarg; break;
@@ -89,7 +96,15 @@ static int cmd_wrap(int argc, char **argv)
 		case 'v': vo.vcek = optarg; break;
 		case 'C': vo.chain = optarg; break;
 		case 'r': vo.root = optarg; break;
-		case 'd': vo.allow_debug = 1; break;
+		case 'F':
+		case 'P': {
+			/* the policy options are report verify's: one parser for both */
+			char name[40];
+			snprintf(name, sizeof(name), "--%s", opts[idx].name);
+			if (report_policy_parse(&vo, name, optarg, "cvminit key wrap") < 0)
+				return EXIT_USAGE;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}

@@ -29,6 +29,25 @@ struct report_time {
 	int year, mon, day, hour, min, sec;
 };
 
+/* The owner's policy over a verified report (tee/host/report_policy.c):
+ * what the report must show beyond its signature and measurements. */
+struct report_policy {
+	int allow_migration_agent; /* SNP POLICY.MIGRATE_MA */
+	unsigned vmpl;             /* SNP: the VMPL the report must show (default 0) */
+	int require_no_smt;        /* SNP POLICY.SMT must be clear */
+	int require_single_socket; /* SNP POLICY.SINGLE_SOCKET must be set */
+	unsigned min_report_version;
+	int has_min_tcb;
+	int min_tcb_has_fmc;
+	uint8_t min_bl, min_tee, min_snp, min_ucode, min_fmc;
+	int td_attributes_set;        /* else the default allowed mask */
+	uint64_t td_attributes_allowed; /* TDX bits that may be set (DEBUG has --allow-debug) */
+	int has_xfam;
+	uint8_t xfam[8];
+	int has_min_tee_tcb_svn;
+	uint8_t min_tee_tcb_svn[16];
+};
+
 struct verify_opts {
 	const char *file;
 	const char *vcek;  /* SNP: VCEK/VLEK certificate, DER or PEM */
@@ -40,6 +59,7 @@ struct verify_opts {
 	uint8_t rtmr[4][48];
 	uint8_t report_data[64];
 	int allow_debug;
+	struct report_policy pol;
 	int quiet;
 	struct report_time at;
 };
@@ -61,6 +81,13 @@ int report_show(enum report_format f, const uint8_t *buf, size_t len, const char
  * command line and initrd under measured direct boot). 0 when they are,
  * else prints what is missing, prefixed by who, and returns EXIT_USAGE. */
 int report_require_expectations(enum report_format f, const struct verify_opts *o, const char *who);
+
+/* Policy options shared by `report verify` and `key wrap`: returns 0 when opt
+ * is not one, 1 when it is a flag, 2 when it took val, -1 after printing why
+ * val is bad (prefixed by who). */
+int report_policy_parse(struct verify_opts *o, const char *opt, const char *val, const char *who);
+/* The usage lines of those options. */
+extern const char report_policy_usage[];
 
 /* Return an exit status; print one line per check (unless quiet) and one
  * line on stderr for the failure. */

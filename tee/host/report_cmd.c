@@ -31,7 +31,7 @@ static const char usage_text[] =
 	"         --expect-rtmr0..3: TDX RTMRs (48 bytes, hex); RTMR1 and RTMR2 are required\n"
 	"         --no-expectations: check signatures and policy only (inspection, never trust)\n"
 	"         --expect-report-data: REPORT_DATA (64 bytes, hex)\n"
-	"         --allow-debug: accept a debuggable guest (SNP policy bit 19, TD_ATTRIBUTES.DEBUG)\n"
+	"         (policy options below)\n"
 	"         --time: check certificate validity at this UTC instant instead of now\n"
 	"\n"
 	"exit status: 0 ok, 1 a file cannot be read, 2 usage, 3 malformed input,\n"
@@ -40,6 +40,7 @@ static const char usage_text[] =
 static int usage(FILE *f, int rc)
 {
 	fputs(usage_text, f);
+	fputs(report_policy_usage, f);
 	return rc;
 }
 
@@ -306,8 +307,11 @@ static int cmd_verify(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return usage(stdout, EXIT_OK);
-		if (!strcmp(a, "--allow-debug")) {
-			o.allow_debug = 1;
+		int pr = report_policy_parse(&o, a, i + 1 < argc ? argv[i + 1] : NULL, "cvminit report verify");
+		if (pr < 0)
+			return EXIT_USAGE;
+		if (pr > 0) {
+			i += pr - 1;
 		} else if (!strcmp(a, "--no-expectations")) {
 			no_expectations = 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {

@@ -26,54 +26,12 @@
 #include <mbedtls/x509_crt.h>
 
 #include "tee/host/report.h"
+#include "tee/host/report_policy.h"
 #include "tee/host/roots.h"
+#include "tee/host/verify_out.h"
 #include "tee/snp_report.h"
 #include "tee/tdx_quote.h"
 
-/* ---- output --------------------------------------------------------------- */
-
-__attribute__((format(printf, 2, 3)))
-static void ok(const struct verify_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (o->quiet)
-		return;
-	fputs("  ok    ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-}
-
-__attribute__((format(printf, 2, 3)))
-static void note(const struct verify_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (o->quiet)
-		return;
-	fputs("  note  ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-}
-
-/* The one line that explains a failure; returns rc. */
-__attribute__((format(printf, 2, 3)))
-static int fail(int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("cvminit report verify: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return rc;
-}
 
 static const char *mbed_err(int ret, char *buf, size_t n)
 {
@@ -195,12 +153,12 @@ static int load_certs(const char *path, const char *what, mbedtls_x509_crt *crt)
 		ret = mbedtls_x509_crt_parse_der(crt, buf, len);
 	free(buf);
 	if (ret < 0)
-		return fail(EXIT_REPORT_MALFORMED, "%s %s: not a certificate: %s", what, path,
+		return verify_fail(EXIT_REPORT_MALFORMED, "%s %s: not a certificate: %s", what, path,
 			    mbed_err(ret, e, sizeof(e)));
 	if (ret > 0)
-		return fail(EXIT_REPORT_MALFORMED, "%s %s: %d certificate(s) could not be parsed", what, path, ret);
+		return verify_fail(EXIT_REPORT_MALFORMED, "%s %s: %d certificate(s) could not be parsed", what, path, ret);
 	if (!count_certs(crt))
-		return fail(EXIT_REPORT_MALFORMED, "%s %s: no certificate", what, path);
+		return verify_fail(EXIT_REPORT_MALFORMED, "%s %s: no certificate", what, path);
 	return EXIT_OK;
 }
 
@@ -212,11 +170,11 @@ static int pick_root(mbedtls_x509_crt *list, const char *path, mbedtls_x509_crt 
 		if (!self_issued(c))
 			continue;
 		if (*out)
-			return fail(EXIT_REPORT_MALFORMED, "--root %s: more than one self-signed certificate", path);
+			return verify_fail(EXIT_REPORT_MALFORMED, "--root %s: more than one self-signed certificate", path);
 		*out = c;
 	}
 	if (!*out)
-		return fail(EXIT_REPORT_MALFORMED, "--root %s: no self-signed (root) certificate", path);
+		return verify_fail(EXIT_REPORT_MALFORMED, "--root %s: no self-signed (root) certificate", path);
 	return EXIT_OK;
 }
 
@@ -252,11 +210,11 @@ static int check_validity(const mbedtls_x509_crt *c, const struct verify_opts *o
 	char cn[96], t1[32], t2[32];
 
 	if (tcmp(&c->valid_from, &o->at) > 0)
-		return fail(EXIT_REPORT_SIGNATURE, "certificate '%s' is not valid before %s (checked at %s)",
+		return verify_fail(EXIT_REPORT_SIGNATURE, "certificate '%s' is not valid before %s (checked at %s)",
 			    cert_cn(c, cn, sizeof(cn)), xtime(t1, sizeof(t1), &c->valid_from),
 			    rtime(t2, sizeof(t2), &o->at));
 	if (tcmp(&c->valid_to, &o->at) < 0)
-		return fail(EXIT_REPORT_SIGNATURE, "certificate '%s' expired at %s (checked at %s)",
+		return verify_fail(EXIT_REPORT_SIGNATURE, "certificate '%s' expired at %s (checked at %s)",
 			    cert_cn(c, cn, sizeof(cn)), xtime(t1, sizeof(t1), &c->valid_to),
 			    rtime(t2, sizeof(t2), &o->at));
 	return EXIT_OK;
@@ -282,23 +240,23 @@ static int check_link(mbedtls_x509_crt *child, mbedtls_x509_crt *parent, const s
 	cert_cn(child, cc, sizeof(cc));
 	cert_cn(parent, pc, sizeof(pc));
 	if (!same_buf(&child->issuer_raw, &parent->subject_raw))
-		return fail(EXIT_REPORT_SIGNATURE, "'%s' was not issued by '%s' (issuer and subject names differ)", cc,
+		return verify_fail(EXIT_REPORT_SIGNATURE, "'%s' was not issued by '%s' (issuer and subject names differ)", cc,
 			    pc);
 	if (!mbedtls_x509_crt_has_ext_type(parent, MBEDTLS_X509_EXT_BASIC_CONSTRAINTS) ||
 	    !parent->MBEDTLS_PRIVATE(ca_istrue))
-		return fail(EXIT_REPORT_SIGNATURE, "'%s' is not a CA certificate (basicConstraints)", pc);
+		return verify_fail(EXIT_REPORT_SIGNATURE, "'%s' is not a CA certificate (basicConstraints)", pc);
 	if (mbedtls_x509_crt_check_key_usage(parent, MBEDTLS_X509_KU_KEY_CERT_SIGN) != 0)
-		return fail(EXIT_REPORT_SIGNATURE, "'%s' may not sign certificates (keyUsage)", pc);
+		return verify_fail(EXIT_REPORT_SIGNATURE, "'%s' may not sign certificates (keyUsage)", pc);
 	if (child->MBEDTLS_PRIVATE(sig_pk) != spec->sig_pk || child->MBEDTLS_PRIVATE(sig_md) != spec->sig_md)
-		return fail(EXIT_REPORT_SIGNATURE, "'%s' is not signed with %s", cc, spec->alg);
+		return verify_fail(EXIT_REPORT_SIGNATURE, "'%s' is not signed with %s", cc, spec->alg);
 	const mbedtls_md_info_t *mi = mbedtls_md_info_from_type(spec->sig_md);
 	if (!mi || mbedtls_md(mi, child->tbs.p, child->tbs.len, hash) != 0)
-		return fail(EXIT_REPORT_SIGNATURE, "cannot hash '%s'", cc);
+		return verify_fail(EXIT_REPORT_SIGNATURE, "cannot hash '%s'", cc);
 	int ret = mbedtls_pk_verify_ext(child->MBEDTLS_PRIVATE(sig_pk), child->MBEDTLS_PRIVATE(sig_opts),
 					&parent->pk, spec->sig_md, hash, mbedtls_md_get_size(mi),
 					child->MBEDTLS_PRIVATE(sig).p, child->MBEDTLS_PRIVATE(sig).len);
 	if (ret != 0)
-		return fail(EXIT_REPORT_SIGNATURE, "the signature of '%s' does not verify with the key of '%s' (%s)", cc,
+		return verify_fail(EXIT_REPORT_SIGNATURE, "the signature of '%s' does not verify with the key of '%s' (%s)", cc,
 			    pc, mbed_err(ret, e, sizeof(e)));
 	return EXIT_OK;
 }
@@ -327,21 +285,21 @@ static int check_chain(mbedtls_x509_crt *leaf, mbedtls_x509_crt *pool, mbedtls_x
 		if (self_issued(cur)) {
 			if ((rc = check_link(cur, cur, spec)))
 				return rc;
-			ok(o, "'%s' is self-signed (%s)", cert_cn(cur, cc, sizeof(cc)), spec->alg);
+			verify_ok(o, "'%s' is self-signed (%s)", cert_cn(cur, cc, sizeof(cc)), spec->alg);
 			break;
 		}
 		if (n >= 5)
-			return fail(EXIT_REPORT_SIGNATURE, "certificate chain from '%s' is longer than 5",
+			return verify_fail(EXIT_REPORT_SIGNATURE, "certificate chain from '%s' is longer than 5",
 				    cert_cn(leaf, cc, sizeof(cc)));
 		mbedtls_x509_crt *parent = find_issuer(pool, cur);
 		if (!parent && root && same_buf(&root->subject_raw, &cur->issuer_raw))
 			parent = root;
 		if (!parent)
-			return fail(EXIT_REPORT_SIGNATURE, "no certificate in %s issued '%s'", pool_name,
+			return verify_fail(EXIT_REPORT_SIGNATURE, "no certificate in %s issued '%s'", pool_name,
 				    cert_cn(cur, cc, sizeof(cc)));
 		if ((rc = check_link(cur, parent, spec)))
 			return rc;
-		ok(o, "'%s' is signed by '%s' (%s)", cert_cn(cur, cc, sizeof(cc)), cert_cn(parent, pc, sizeof(pc)),
+		verify_ok(o, "'%s' is signed by '%s' (%s)", cert_cn(cur, cc, sizeof(cc)), cert_cn(parent, pc, sizeof(pc)),
 		   spec->alg);
 		cur = parent;
 	}
@@ -357,30 +315,30 @@ static int check_chain(mbedtls_x509_crt *leaf, mbedtls_x509_crt *pool, mbedtls_x
 		if (used)
 			continue;
 		if (spec->exact_pool)
-			return fail(EXIT_REPORT_SIGNATURE, "certificate '%s' in %s is not part of the chain to '%s'",
+			return verify_fail(EXIT_REPORT_SIGNATURE, "certificate '%s' in %s is not part of the chain to '%s'",
 				    cert_cn(c, cc, sizeof(cc)), pool_name, cert_cn(cur, pc, sizeof(pc)));
-		note(o, "certificate '%s' in %s is not on the path to '%s': ignored", cert_cn(c, cc, sizeof(cc)), pool_name,
+		verify_note(o, "certificate '%s' in %s is not on the path to '%s': ignored", cert_cn(c, cc, sizeof(cc)), pool_name,
 		     cert_cn(cur, pc, sizeof(pc)));
 	}
 	if (spec->length && n != spec->length)
-		return fail(EXIT_REPORT_SIGNATURE, "the certificate chain has %d certificates, expected %d", n,
+		return verify_fail(EXIT_REPORT_SIGNATURE, "the certificate chain has %d certificates, expected %d", n,
 			    spec->length);
 	if (root) {
 		if (!same_buf(&cur->raw, &root->raw))
-			return fail(EXIT_REPORT_SIGNATURE, "the chain ends at '%s', which is not the --root certificate",
+			return verify_fail(EXIT_REPORT_SIGNATURE, "the chain ends at '%s', which is not the --root certificate",
 				    cert_cn(cur, cc, sizeof(cc)));
-		ok(o, "'%s' is the --root certificate", cert_cn(cur, cc, sizeof(cc)));
+		verify_ok(o, "'%s' is the --root certificate", cert_cn(cur, cc, sizeof(cc)));
 	} else {
 		const struct trusted_root *tr = trusted_root_find(cur);
 		if (!tr || strcmp(tr->vendor, spec->vendor))
-			return fail(EXIT_REPORT_SIGNATURE,
+			return verify_fail(EXIT_REPORT_SIGNATURE,
 				    "the chain ends at '%s', which is not a built-in %s root of trust (%s); "
 				    "--root names another root explicitly",
 				    cert_cn(cur, cc, sizeof(cc)), spec->vendor, spec->roots_text);
-		ok(o, "'%s' is the built-in %s root %s (key pinned by SHA-256)", cert_cn(cur, cc, sizeof(cc)), tr->vendor,
+		verify_ok(o, "'%s' is the built-in %s root %s (key pinned by SHA-256)", cert_cn(cur, cc, sizeof(cc)), tr->vendor,
 		   tr->name);
 	}
-	ok(o, "certificates valid at %s", rtime(t, sizeof(t), &o->at));
+	verify_ok(o, "certificates valid at %s", rtime(t, sizeof(t), &o->at));
 	return EXIT_OK;
 }
 
@@ -394,9 +352,9 @@ static int expect(const char *field, const uint8_t *got, const uint8_t *want, si
 	hexs(g, got, n);
 	if (memcmp(got, want, n) != 0) {
 		hexs(w, want, n);
-		return fail(EXIT_REPORT_POLICY, "expectation: %s is %s, expected %s", field, g, w);
+		return verify_fail(EXIT_REPORT_POLICY, "expectation: %s is %s, expected %s", field, g, w);
 	}
-	ok(o, "%s is the expected %s", field, g);
+	verify_ok(o, "%s is the expected %s", field, g);
 	return EXIT_OK;
 }
 
@@ -503,14 +461,14 @@ static int check_vcek_binding(const mbedtls_x509_crt *leaf, const struct snp_rep
 	char a[96], b[96];
 
 	if (amd_extensions(leaf, &e))
-		return fail(EXIT_REPORT_MALFORMED, "the %s certificate's extensions cannot be parsed", kname);
+		return verify_fail(EXIT_REPORT_MALFORMED, "the %s certificate's extensions cannot be parsed", kname);
 	if (r->signing_key == SNP_SIGNING_KEY_VCEK && e.have_hwid) {
 		if (r->mask_chip_key) {
-			note(o, "CHIP_ID is masked (MASK_CHIP_KEY): the VCEK's hwID is not compared");
+			verify_note(o, "CHIP_ID is masked (MASK_CHIP_KEY): the VCEK's hwID is not compared");
 		} else if (e.hwid_len == 0 || memcmp(e.hwid, r->chip_id, e.hwid_len) != 0) {
-			return fail(EXIT_REPORT_SIGNATURE, "the VCEK is for another chip: its hwID differs from the report's CHIP_ID");
+			return verify_fail(EXIT_REPORT_SIGNATURE, "the VCEK is for another chip: its hwID differs from the report's CHIP_ID");
 		} else {
-			ok(o, "VCEK hwID is the report's CHIP_ID");
+			verify_ok(o, "VCEK hwID is the report's CHIP_ID");
 		}
 	}
 	int any = 0, bad = 0;
@@ -524,17 +482,17 @@ static int check_vcek_binding(const mbedtls_x509_crt *leaf, const struct snp_rep
 			bad = 1;
 	}
 	if (!any) {
-		note(o, "the %s certificate carries no TCB extensions: REPORTED_TCB is not compared", kname);
+		verify_note(o, "the %s certificate carries no TCB extensions: REPORTED_TCB is not compared", kname);
 		return EXIT_OK;
 	}
 	tcb_text(b, sizeof(b), t);
 	if (bad) {
 		snprintf(a, sizeof(a), "bl=%d tee=%d snp=%d ucode=%d%s", e.spl[0], e.spl[1], e.spl[2], e.spl[3],
 			 e.have_spl[4] ? " fmc=set" : "");
-		return fail(EXIT_REPORT_SIGNATURE, "the %s certificate is for TCB %s, the report's REPORTED_TCB is %s",
+		return verify_fail(EXIT_REPORT_SIGNATURE, "the %s certificate is for TCB %s, the report's REPORTED_TCB is %s",
 			    kname, a, b);
 	}
-	ok(o, "%s TCB extensions equal REPORTED_TCB (%s)", kname, b);
+	verify_ok(o, "%s TCB extensions equal REPORTED_TCB (%s)", kname, b);
 	return EXIT_OK;
 }
 
@@ -547,14 +505,14 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 	int rc;
 
 	if (snp_report_parse(buf, len, &r, err, sizeof(err)))
-		return fail(EXIT_REPORT_MALFORMED, "malformed SEV-SNP report: %s", err);
+		return verify_fail(EXIT_REPORT_MALFORMED, "malformed SEV-SNP report: %s", err);
 	if (r.signature_algo != SNP_SIG_ALGO_ECDSA_P384_SHA384)
-		return fail(EXIT_REPORT_MALFORMED, "SIGNATURE_ALGO %u is not supported (1: ECDSA P-384 with SHA-384)",
+		return verify_fail(EXIT_REPORT_MALFORMED, "SIGNATURE_ALGO %u is not supported (1: ECDSA P-384 with SHA-384)",
 			    r.signature_algo);
 	if (r.signing_key == SNP_SIGNING_KEY_NONE)
-		return fail(EXIT_REPORT_SIGNATURE, "the report is not signed (SIGNING_KEY: none)");
+		return verify_fail(EXIT_REPORT_SIGNATURE, "the report is not signed (SIGNING_KEY: none)");
 	if (r.signing_key != SNP_SIGNING_KEY_VCEK && r.signing_key != SNP_SIGNING_KEY_VLEK)
-		return fail(EXIT_REPORT_MALFORMED, "SIGNING_KEY %u is reserved", r.signing_key);
+		return verify_fail(EXIT_REPORT_MALFORMED, "SIGNING_KEY %u is reserved", r.signing_key);
 	const char *kname = r.signing_key == SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
 	if (!o->quiet)
 		printf("SEV-SNP report v%u (%s), signed by the %s\n", r.version, o->file, kname);
@@ -568,32 +526,32 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 
 	/* 1. the report signature */
 	if (!is_ec_key(&vcek.pk, 384)) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the --vcek certificate '%s' has no ECDSA P-384 key",
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the --vcek certificate '%s' has no ECDSA P-384 key",
 			  cert_cn(&vcek, cn, sizeof(cn)));
 		goto out;
 	}
 	cert_cn(&vcek, cn, sizeof(cn));
 	if (!strncmp(cn, "SEV-V", 5) && strcmp(cn + 4, kname)) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the report is signed by a %s but --vcek is '%s'", kname, cn);
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the report is signed by a %s but --vcek is '%s'", kname, cn);
 		goto out;
 	}
 	if (snp_report_signature_be(&r, rbe, sbe)) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "signature: r or s has non-zero bytes beyond the 48 of a P-384 value");
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "signature: r or s has non-zero bytes beyond the 48 of a P-384 value");
 		goto out;
 	}
 	for (size_t i = SNP_REPORT_SIG_S_OFFSET + SNP_REPORT_SIG_FIELD; i < SNP_REPORT_SIZE; i++)
 		if (buf[i]) {
-			rc = fail(EXIT_REPORT_SIGNATURE, "signature: reserved byte at offset 0x%zx is not zero", i);
+			rc = verify_fail(EXIT_REPORT_SIGNATURE, "signature: reserved byte at offset 0x%zx is not zero", i);
 			goto out;
 		}
 	mbedtls_sha512(buf, SNP_REPORT_SIGNED_SIZE, hash, 1);
 	int ret = ecdsa_verify(&vcek.pk, MBEDTLS_MD_SHA384, hash, 48, rbe, sbe, 48);
 	if (ret) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the report signature does not verify with the %s key of '%s' (%s)",
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the report signature does not verify with the %s key of '%s' (%s)",
 			  kname, cn, mbed_err(ret, err, sizeof(err)));
 		goto out;
 	}
-	ok(o, "report signature: ECDSA P-384/SHA-384 over bytes 0x000-0x29F, %s '%s'", kname, cn);
+	verify_ok(o, "report signature: ECDSA P-384/SHA-384 over bytes 0x000-0x29F, %s '%s'", kname, cn);
 
 	/* 2. the VCEK belongs to this chip and TCB; 3. VCEK -> ASK -> ARK */
 	if ((rc = check_vcek_binding(&vcek, &r, kname, o)))
@@ -604,20 +562,12 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 		goto out;
 
 	/* 4. policy, 5. expectations */
-	if (r.policy & SNP_POLICY_DEBUG) {
-		if (!o->allow_debug) {
-			rc = fail(EXIT_REPORT_POLICY,
-				  "policy: DEBUG (bit 19) is set: the host may debug this guest (--allow-debug accepts it)");
-			goto out;
-		}
-		note(o, "policy: DEBUG (bit 19) is set: accepted by --allow-debug");
-	} else {
-		ok(o, "policy: DEBUG (bit 19) is clear");
-	}
+	if ((rc = snp_policy_check(&r, o)))
+		goto out;
 	if ((rc = check_expectations("MEASUREMENT", r.measurement, NULL, r.report_data, o)))
 		goto out;
 	if (r.trailing)
-		note(o, "%zu bytes after the report were ignored", r.trailing);
+		verify_note(o, "%zu bytes after the report were ignored", r.trailing);
 	if (!o->quiet)
 		printf("verified\n");
 	rc = EXIT_OK;
@@ -686,7 +636,7 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	int rc, ret;
 
 	if (tdx_quote_parse(buf, len, &q, err, sizeof(err)))
-		return fail(EXIT_REPORT_MALFORMED, "malformed TDX quote: %s", err);
+		return verify_fail(EXIT_REPORT_MALFORMED, "malformed TDX quote: %s", err);
 	if (!o->quiet)
 		printf("TDX quote v%u, %s body (%s)\n", q.version, tdx_body_type_name(q.body_type), o->file);
 	mbedtls_pk_init(&ak);
@@ -699,60 +649,60 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	memcpy(spki, p256_spki_prefix, sizeof(p256_spki_prefix));
 	memcpy(spki + sizeof(p256_spki_prefix), q.attest_key, 64);
 	if ((ret = mbedtls_pk_parse_public_key(&ak, spki, sizeof(spki)))) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the attestation key is not a P-256 public key (%s)",
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the attestation key is not a P-256 public key (%s)",
 			  mbed_err(ret, err, sizeof(err)));
 		goto out;
 	}
 	mbedtls_sha256(buf, q.signed_len, hash, 0);
 	if ((ret = ecdsa_verify(&ak, MBEDTLS_MD_SHA256, hash, 32, q.signature, q.signature + 32, 32))) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the quote signature does not verify with the attestation key (%s)",
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the quote signature does not verify with the attestation key (%s)",
 			  mbed_err(ret, err, sizeof(err)));
 		goto out;
 	}
-	ok(o, "quote signature: ECDSA P-256/SHA-256 over bytes 0-%zu (header and TD report), attestation key",
+	verify_ok(o, "quote signature: ECDSA P-256/SHA-256 over bytes 0-%zu (header and TD report), attestation key",
 	   q.signed_len - 1);
 
 	/* 2. the QE report, signed by the PCK certificate from the quote */
 	if (!q.has_qe_report) {
-		rc = fail(EXIT_REPORT_MALFORMED,
+		rc = verify_fail(EXIT_REPORT_MALFORMED,
 			  "certification data type %u is not supported (6: QE report with the PCK certificate chain)",
 			  q.cert_type);
 		goto out;
 	}
 	if (q.pck_cert_type != TDX_CERT_TYPE_PCK_CHAIN) {
-		rc = fail(EXIT_REPORT_MALFORMED, "PCK certification data type %u is not supported (5: PEM chain)",
+		rc = verify_fail(EXIT_REPORT_MALFORMED, "PCK certification data type %u is not supported (5: PEM chain)",
 			  q.pck_cert_type);
 		goto out;
 	}
 	if (!(pem = malloc((size_t)q.pck_cert_size + 1))) {
-		rc = fail(EXIT_FAIL, "out of memory");
+		rc = verify_fail(EXIT_FAIL, "out of memory");
 		goto out;
 	}
 	memcpy(pem, q.pck_cert_data, q.pck_cert_size);
 	pem[q.pck_cert_size] = '\0';
 	ret = mbedtls_x509_crt_parse(&pck, pem, strlen((char *)pem) + 1);
 	if (ret || !count_certs(&pck)) {
-		rc = fail(EXIT_REPORT_MALFORMED, "the PCK certificate chain in the quote cannot be parsed (%s)",
+		rc = verify_fail(EXIT_REPORT_MALFORMED, "the PCK certificate chain in the quote cannot be parsed (%s)",
 			  ret < 0 ? mbed_err(ret, err, sizeof(err)) : "not PEM certificates");
 		goto out;
 	}
 	if (!pem_is_exact(q.pck_cert_data, q.pck_cert_size, &pck)) {
-		rc = fail(EXIT_REPORT_MALFORMED,
+		rc = verify_fail(EXIT_REPORT_MALFORMED,
 			  "the PCK certification data is not exactly a PEM certificate chain (stray or non-canonical bytes)");
 		goto out;
 	}
 	cert_cn(&pck, cn, sizeof(cn));
 	if (!is_ec_key(&pck.pk, 256)) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the PCK certificate '%s' has no ECDSA P-256 key", cn);
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the PCK certificate '%s' has no ECDSA P-256 key", cn);
 		goto out;
 	}
 	mbedtls_sha256(q.qe_report_raw, SGX_REPORT_BODY_SIZE, hash, 0);
 	if ((ret = ecdsa_verify(&pck.pk, MBEDTLS_MD_SHA256, hash, 32, q.qe_report_sig, q.qe_report_sig + 32, 32))) {
-		rc = fail(EXIT_REPORT_SIGNATURE, "the QE report signature does not verify with the key of '%s' (%s)",
+		rc = verify_fail(EXIT_REPORT_SIGNATURE, "the QE report signature does not verify with the key of '%s' (%s)",
 			  cn, mbed_err(ret, err, sizeof(err)));
 		goto out;
 	}
-	ok(o, "QE report signature: ECDSA P-256/SHA-256, '%s'", cn);
+	verify_ok(o, "QE report signature: ECDSA P-256/SHA-256, '%s'", cn);
 
 	/* 3. the QE report binds the attestation key */
 	mbedtls_sha256_context sc;
@@ -764,33 +714,25 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	mbedtls_sha256_free(&sc);
 	static const uint8_t zero[32];
 	if (memcmp(hash, q.qe_report.report_data, 32) != 0 || memcmp(q.qe_report.report_data + 32, zero, 32) != 0) {
-		rc = fail(EXIT_REPORT_SIGNATURE,
+		rc = verify_fail(EXIT_REPORT_SIGNATURE,
 			  "the QE report does not bind the attestation key: its REPORT_DATA is not SHA-256(attestation key || QE auth data) || 32 zero bytes");
 		goto out;
 	}
-	ok(o, "QE report REPORT_DATA = SHA-256(attestation key || QE auth data)");
+	verify_ok(o, "QE report REPORT_DATA = SHA-256(attestation key || QE auth data)");
 
 	/* 4. PCK -> intermediate CA -> Intel root, pinned by --root */
 	struct chain_spec spec = { MBEDTLS_PK_ECDSA, MBEDTLS_MD_SHA256, "ECDSA SHA-256", 0, "Intel", "Intel SGX Root CA", 1 };
 	if ((rc = check_chain(&pck, &pck, anchor, "the quote's PCK chain", &spec, o)))
 		goto out;
-	note(o, "not checked: TCB status, QE identity and revocation (Intel PCS collateral)");
+	verify_note(o, "not checked: TCB status, QE identity and revocation (Intel PCS collateral)");
 
 	/* 5. policy, 6. expectations */
-	if (tdx_attributes_u64(q.body.td_attributes) & TDX_ATTR_DEBUG) {
-		if (!o->allow_debug) {
-			rc = fail(EXIT_REPORT_POLICY,
-				  "policy: TD_ATTRIBUTES.DEBUG (bit 0) is set: the host may debug this TD (--allow-debug accepts it)");
-			goto out;
-		}
-		note(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is set: accepted by --allow-debug");
-	} else {
-		ok(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is clear");
-	}
+	if ((rc = tdx_policy_check(q.body.td_attributes, q.body.xfam, q.body.tee_tcb_svn, o)))
+		goto out;
 	if ((rc = check_expectations("MRTD", q.body.mr_td, q.body.rtmr, q.body.report_data, o)))
 		goto out;
 	if (q.trailing)
-		note(o, "%zu bytes after the quote were ignored", q.trailing);
+		verify_note(o, "%zu bytes after the quote were ignored", q.trailing);
 	if (!o->quiet)
 		printf("verified\n");
 	rc = EXIT_OK;
@@ -815,29 +757,23 @@ static int verify_tdreport(const uint8_t *buf, size_t len, const struct verify_o
 	int rc;
 
 	if (tdx_tdreport_parse(buf, len, &t, err, sizeof(err)))
-		return fail(EXIT_REPORT_MALFORMED, "malformed TDREPORT: %s", err);
+		return verify_fail(EXIT_REPORT_MALFORMED, "malformed TDREPORT: %s", err);
 	if (!o->quiet)
 		printf("TDREPORT (%s)\n", o->file);
 	if (o->root)
-		note(o, "--root is not used for a TDREPORT");
+		verify_note(o, "--root is not used for a TDREPORT");
 	mbedtls_sha512(t.tee_tcb_info_raw, TDX_TEE_TCB_INFO_SIZE, hash, 1);
 	if (memcmp(hash, t.tee_tcb_info_hash, 48) != 0)
-		return fail(EXIT_REPORT_SIGNATURE, "TEE_TCB_INFO_HASH is not SHA-384 of TEE_TCB_INFO");
+		return verify_fail(EXIT_REPORT_SIGNATURE, "TEE_TCB_INFO_HASH is not SHA-384 of TEE_TCB_INFO");
 	mbedtls_sha512(t.tdinfo_raw, TDX_TDINFO_SIZE, hash, 1);
 	if (memcmp(hash, t.tee_info_hash, 48) != 0)
-		return fail(EXIT_REPORT_SIGNATURE, "TEE_INFO_HASH is not SHA-384 of TDINFO");
-	ok(o, "TEE_TCB_INFO_HASH and TEE_INFO_HASH match their structures");
-	if (tdx_attributes_u64(t.td_attributes) & TDX_ATTR_DEBUG) {
-		if (!o->allow_debug)
-			return fail(EXIT_REPORT_POLICY,
-				    "policy: TD_ATTRIBUTES.DEBUG (bit 0) is set: the host may debug this TD (--allow-debug accepts it)");
-		note(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is set: accepted by --allow-debug");
-	} else {
-		ok(o, "policy: TD_ATTRIBUTES.DEBUG (bit 0) is clear");
-	}
+		return verify_fail(EXIT_REPORT_SIGNATURE, "TEE_INFO_HASH is not SHA-384 of TDINFO");
+	verify_ok(o, "TEE_TCB_INFO_HASH and TEE_INFO_HASH match their structures");
+	if ((rc = tdx_policy_check(t.td_attributes, t.xfam, t.tee_tcb_svn, o)))
+		return rc;
 	if ((rc = check_expectations("MRTD", t.mr_td, t.rtmr, t.report_data, o)))
 		return rc;
-	return fail(EXIT_REPORT_SIGNATURE,
+	return verify_fail(EXIT_REPORT_SIGNATURE,
 		    "a TDREPORT is not authenticated off its platform (its MAC key stays in the TDX module): verify a quote");
 }
 
@@ -847,7 +783,7 @@ int report_verify(enum report_format f, const uint8_t *buf, size_t len, const st
 	case REPORT_FMT_SNP: return verify_snp(buf, len, o);
 	case REPORT_FMT_TDX_QUOTE: return verify_tdx_quote(buf, len, o);
 	case REPORT_FMT_TDREPORT: return verify_tdreport(buf, len, o);
-	default: return fail(EXIT_REPORT_MALFORMED, "unknown input format");
+	default: return verify_fail(EXIT_REPORT_MALFORMED, "unknown input format");
 	}
 }
 
