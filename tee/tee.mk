@@ -15,5 +15,5 @@ CHECK_DEPS += $(B)/cvminit
 
 # The built-in roots of trust against the vendors' certificates in the vectors.
 UNIT_TESTS += roots
-UNIT_SRCS_roots := tee/host/roots.c tee/host/verify_out.c tee/host/report_policy.c
+UNIT_SRCS_roots := tee/host/roots.c
 UNIT_LIBS_roots := -lmbedx509 -lmbedcrypto
