@@ -613,6 +613,11 @@ int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err
 		snprintf(err, errlen, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
 		return -EINVAL;
 	}
+	if (!*cfg_str(cfg, CFG_SNP_KEY_MIN_TCB) && strstr(cfg_str(cfg, CFG_SNP_KEY_FIELDS), "tcb-version")) {
+		/* the field would mix TCB_VERSION 0 in: bound to nothing */
+		snprintf(err, errlen, "SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
+		return -EINVAL;
+	}
 	if (cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "tpm2") && cfg_is(cfg, CFG_TPM_MEASURE, "none")) {
 		snprintf(err, errlen, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
 		return -EINVAL;

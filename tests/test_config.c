@@ -441,6 +441,9 @@ static void snp_key_rules(void)
 	CHECK_INT(policy("SNP_KEY_MIN_TCB=73080003\n", true), -EINVAL);
 	CHECK_STR(err, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
 	CHECK_INT(parse("SNP_KEY_MIN_TCB=7308000000000003aa\n"), -EINVAL);
+	CHECK_INT(policy("SNP_KEY_FIELDS=measurement,tcb-version\n", true), -EINVAL);
+	CHECK_STR(err, "SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
+	CHECK_INT(policy("SNP_KEY_FIELDS=measurement,tcb-version\nSNP_KEY_MIN_TCB=7308000000000003\n", true), 0);
 #ifdef CVMINIT_TEST_BUILD
 	CHECK_INT(parse("MOCK_TEE_TCB=7308000000000003\n"), 0);
 	CHECK_INT(parse("MOCK_TEE_TCB=\"\"\n"), -EINVAL);
