@@ -48,12 +48,15 @@ int measure_events_build(const struct measure_facts *f, struct measure_events *o
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (!plain(boot) || !plain(source) || (!is_none(f->config_roothash) && !plain(f->config_roothash)))
+	if (!plain(boot) || !plain(source) || (!is_none(f->config_roothash) && !plain(f->config_roothash)) ||
+	    (!is_none(f->data_roothash) && !plain(f->data_roothash)))
 		return -EINVAL;
 	tpm2_hex_encode(f->config_digest, sizeof(f->config_digest), hex, sizeof(hex));
 	r = add(out, "cvminit-verity", "cvminit:verity:boot:%s", boot);
 	if (r == 0 && !is_none(f->config_roothash))
 		r = add(out, "cvminit-verity", "cvminit:verity:config:%s", f->config_roothash);
+	if (r == 0 && !is_none(f->data_roothash))
+		r = add(out, "cvminit-verity", "cvminit:verity:data:%s", f->data_roothash);
 	if (r == 0)
 		r = add(out, "cvminit-config", "cvminit:config:sha256:%s", hex);
 	if (r == 0)

@@ -11,6 +11,7 @@
  * in this order (pure: the init measures them, the host predicts them):
  *   cvminit:verity:boot:<hex>        p2's dm-verity root hash ("none" when p2 has no verity)
  *   cvminit:verity:config:<hex>      p4's root hash, only when configured
+ *   cvminit:verity:data:<hex>        p6's root hash, only when configured
  *   cvminit:config:sha256:<hex>      the configuration digest
  *   cvminit:key-source:root:<source> p3's key source (prompt, tpm2, ...; "none" for a plain p3)
  *   cvminit:separator                just before switch_root
@@ -25,6 +26,7 @@
 struct measure_facts {
 	const char *boot_roothash;   /* 64 hex, or NULL/"none" */
 	const char *config_roothash; /* 64 hex, or NULL/"none" (no event) */
+	const char *data_roothash;   /* 64 hex, or NULL/"none" (no event) */
 	uint8_t config_digest[32];
 	const char *root_key_source; /* "prompt", "tpm2", ...; NULL/"none" for a plain p3 */
 };
@@ -54,6 +56,7 @@ static inline void measure_facts_from_config(const struct cvm_config *cfg, const
 {
 	f->boot_roothash = cfg_str(cfg, CFG_BOOT_VERITY_ROOTHASH);
 	f->config_roothash = cfg_str(cfg, CFG_CONFIG_VERITY_ROOTHASH);
+	f->data_roothash = cfg_str(cfg, CFG_DATA_VERITY_ROOTHASH);
 	for (int i = 0; i < 32; i++)
 		f->config_digest[i] = digest[i];
 	f->root_key_source = cfg_is(cfg, CFG_ROOT_ENCRYPTION, "none") ? "none" : cfg_str(cfg, CFG_ROOT_KEY_SOURCE);

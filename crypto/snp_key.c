@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/reboot.h>
 #include <unistd.h>
 
@@ -14,30 +15,21 @@
 
 #include "crypto/keysource.h"
 #include "crypto/secret.h"
+#include "crypto/snp_params.h"
 #include "tee/guest.h"
 
-static const char *const field_names[] = { "policy", "image-id", "family-id", "measurement", "guest-svn", "tcb-version" };
-
-static uint64_t field_mask(const char *list)
+/* The firmware refused the request: with a TCB floor, because the
+ * platform's committed TCB is below it. */
+static int key_refused(struct boot_ctx *ctx, const struct snp_key_params *p)
 {
-	uint64_t mask = 0;
-
-	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++) {
-		size_t n = strlen(field_names[i]);
-		for (const char *p = list; (p = strstr(p, field_names[i])) != NULL; p += n)
-			if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-				mask |= 1ull << i;
-	}
-	return mask;
-}
-
-static void key_params(struct boot_ctx *ctx, struct snp_key_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->root_key_select = cfg_is(&ctx->cfg, CFG_SNP_KEY_ROOT, "vmrk") ? 1 : 0;
-	p->guest_field_select = field_mask(cfg_str(&ctx->cfg, CFG_SNP_KEY_FIELDS));
-	p->vmpl = cfg_uint(&ctx->cfg, CFG_SNP_VMPL);
-	p->guest_svn = cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN);
+	if (p->guest_field_select & SNP_FIELD_TCB_VERSION)
+		return log_fail(&ctx->log, -EKEYREJECTED,
+				"root: the SNP firmware refused the key request: TCB floor SNP_KEY_MIN_TCB=%s is above the "
+				"platform's committed TCB (rolled back?)",
+				cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB));
+	return log_fail(&ctx->log, -EKEYREJECTED,
+			"root: the SNP firmware refused the key request (invalid parameters: SNP_VMPL=%u, SNP_KEY_SVN=%u)",
+			p->vmpl, p->guest_svn);
 }
 
 /* derived key -> HKDF-SHA256(label) -> base64: the keyslot's passphrase. */
@@ -51,8 +43,11 @@ static int derive_passphrase(struct boot_ctx *ctx, struct secret *pass)
 
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot allocate locked memory");
-	key_params(ctx, &p);
+	if (snp_key_params_from_config(&ctx->cfg, &p) < 0)
+		return log_fail(&ctx->log, -EINVAL, "root: SNP_KEY_MIN_TCB is not 16 hex digits");
 	r = tee_derived_key(ctx, &p, raw);
+	if (r == -EKEYREJECTED)
+		return key_refused(ctx, &p);
 	if (r < 0)
 		return r;
 	r = mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, raw->data, raw->len,
@@ -70,6 +65,8 @@ static int derive_passphrase(struct boot_ctx *ctx, struct secret *pass)
  * keyslots still to be removed by an interrupted enrollment. */
 struct snp_token {
 	int id;           /* -1: none */
+	char min_tcb[17]; /* the floor it was enrolled with ("": none) */
+	bool min_tcb_bad; /* cvminit-snp-min-tcb present but not a TCB_VERSION */
 	int keyslot;      /* -1: none yet */
 	int pending[8];
 	int npending;
@@ -94,6 +91,8 @@ static int token_read(struct crypt_device *cd, struct snp_token *t)
 	t->id = -1;
 	t->keyslot = -1;
 	t->npending = 0;
+	t->min_tcb[0] = '\0';
+	t->min_tcb_bad = false;
 	for (int id = 0; id < 32; id++) {
 		const char *json = NULL, *type = NULL;
 		if (crypt_token_status(cd, id, &type) == CRYPT_TOKEN_INACTIVE || !type || strcmp(type, SNP_TOKEN_TYPE))
@@ -104,6 +103,14 @@ static int token_read(struct crypt_device *cd, struct snp_token *t)
 		if (!o)
 			return -EINVAL;
 		t->id = id;
+		if (json_object_object_get_ex(o, "cvminit-snp-min-tcb", &a)) {
+			const char *v = json_object_is_type(a, json_type_string) ? json_object_get_string(a) : NULL;
+			uint64_t tcb;
+			if (v && (!*v || snp_tcb_parse(v, &tcb) == 0))
+				snprintf(t->min_tcb, sizeof(t->min_tcb), "%s", v);
+			else
+				t->min_tcb_bad = true;
+		}
 		if (json_object_object_get_ex(o, "keyslots", &a) && json_object_is_type(a, json_type_array) &&
 		    json_object_array_length(a) > 0)
 			t->keyslot = keyslot_of(json_object_array_get_idx(a, 0));
@@ -139,10 +146,11 @@ static int token_write(struct boot_ctx *ctx, struct crypt_device *cd, struct snp
 		used += (size_t)snprintf(pend + used, sizeof(pend) - used, "%s\"%d\"", i ? "," : "", t->pending[i]);
 	snprintf(json, sizeof(json),
 		 "{\"type\":\"" SNP_TOKEN_TYPE "\",\"keyslots\":[%s],\"cvminit-snp-root-key\":\"%s\","
-		 "\"cvminit-snp-fields\":\"%s\",\"cvminit-snp-vmpl\":%u,\"cvminit-snp-svn\":%u,"
+		 "\"cvminit-snp-fields\":\"%s\",\"cvminit-snp-vmpl\":%u,\"cvminit-snp-svn\":%u,\"cvminit-snp-min-tcb\":\"%s\","
 		 "\"cvminit-snp-kdf\":\"HKDF-SHA256(" SNP_HKDF_LABEL ")\",\"cvminit-snp-pending-removal\":[%s]}",
 		 ks, cfg_str(&ctx->cfg, CFG_SNP_KEY_ROOT), cfg_str(&ctx->cfg, CFG_SNP_KEY_FIELDS),
-		 cfg_uint(&ctx->cfg, CFG_SNP_VMPL), cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN), pend);
+		 cfg_uint(&ctx->cfg, CFG_SNP_VMPL), cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN), cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB),
+		 pend);
 	r = crypt_token_json_set(cd, t->id >= 0 ? t->id : CRYPT_ANY_TOKEN, json);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "root: cannot write the " SNP_TOKEN_TYPE " token: %s", strerror(-r));
@@ -261,6 +269,26 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 	return finish_pending(ctx, cd, t, r);
 }
 
+/* The token records the TCB floor the key was enrolled with (the key mixes
+ * it in). The token is the host's, so this only explains why the derived
+ * key does not open p3 when the configured floor differs from the enrolled
+ * one. A token from before floors (no field) counts as "no floor". */
+static int check_token_floor(struct boot_ctx *ctx, const struct snp_token *t)
+{
+	const char *want = cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB);
+
+	if (t->id < 0)
+		return 0;
+	if (t->min_tcb_bad)
+		return log_fail(&ctx->log, -EINVAL, "root: the " SNP_TOKEN_TYPE " token's cvminit-snp-min-tcb is not a TCB_VERSION");
+	if (strcasecmp(t->min_tcb, want) != 0)
+		return log_fail(&ctx->log, -EPERM,
+				"root: p3 was enrolled with SNP_KEY_MIN_TCB=%s but the configuration says SNP_KEY_MIN_TCB=%s "
+				"(the key mixes the floor in: re-enroll)",
+				*t->min_tcb ? t->min_tcb : "(none)", *want ? want : "(none)");
+	return 0;
+}
+
 int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, const char *dev)
 {
 	cleanup_secret struct secret *pass = NULL;
@@ -287,6 +315,9 @@ int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, 
 		if (r < 0)
 			return r;
 	} else if (r == -EPERM) {
+		r = check_token_floor(ctx, &t);
+		if (r < 0)
+			return r;
 		return log_fail(&ctx->log, -EPERM,
 				"root: the snp-derived key does not open %s (not enrolled, or the launch measurement, policy "
 				"or key parameters changed)", dev);

@@ -1,6 +1,7 @@
-/* Stage 6: dm-verity for p2 (boot) and p4 (config) through libcryptsetup.
- * Root hashes, hash locations and salts come only from the measured
- * configuration; the superblock on the disk is checked against them. */
+/* Stage 6: dm-verity for p2 (boot), p4 (config) and p6 (data) through
+ * libcryptsetup. Root hashes, hash locations, data sizes and salts come only
+ * from the measured configuration; the superblock on the disk is checked
+ * against them. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,12 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <libcryptsetup.h>
 
 #include "crypto/hash.h"
 #include "crypto/tpm2_util.h"
+#include "crypto/verity_geometry.h"
 #include "init/partitions.h"
 #include "init/stages.h"
 
@@ -24,15 +29,17 @@
 struct verity_role {
 	enum part_role role, hash_role;
 	const char *name; /* dm name */
-	enum cfg_id roothash, hash, offset, salt;
+	enum cfg_id roothash, hash, offset, salt, data_size;
 	const char *preverify_word;
 };
 
 static const struct verity_role verity_roles[] = {
 	{ ROLE_BOOT, ROLE_BOOT_HASH, "cvm-boot", CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH,
-	  CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, "boot" },
+	  CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, CFG_BOOT_VERITY_DATA_SIZE, "boot" },
 	{ ROLE_CONFIG, ROLE_CONFIG_HASH, "cvm-config", CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
-	  CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_SALT, "config" },
+	  CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_SALT, CFG_CONFIG_VERITY_DATA_SIZE, "config" },
+	{ ROLE_DATA, ROLE_DATA_HASH, "cvm-data", CFG_DATA_VERITY_ROOTHASH, CFG_DATA_VERITY_HASH,
+	  CFG_DATA_VERITY_HASH_OFFSET, CFG_DATA_VERITY_SALT, CFG_DATA_VERITY_DATA_SIZE, "data" },
 };
 
 /* libcryptsetup's messages go through our logger, with its stage prefix. */
@@ -58,8 +65,8 @@ static int unhex(const char *hex, uint8_t *out, size_t len)
  * is the first block after the superblock. Checking it before activation
  * turns a wrong root hash into a clear message instead of a kernel panic on
  * the first read. */
-static int check_top_level(struct boot_ctx *ctx, const char *label, const char *hashdev,
-			   const struct crypt_params_verity *vp, const uint8_t root[32])
+static int check_top_level(struct boot_ctx *ctx, const struct verity_role *vr, const char *label,
+			   const char *hashdev, const struct crypt_params_verity *vp, const uint8_t root[32])
 {
 	uint8_t block[VERITY_BLOCK], digest[32];
 	uint8_t *buf;
@@ -87,7 +94,7 @@ static int check_top_level(struct boot_ctx *ctx, const char *label, const char *
 	if (memcmp(digest, root, 32) != 0)
 		return log_fail(&ctx->log, -EPERM,
 				"%s: root hash does not match the hash tree on %s (wrong %s, or the tree was modified)",
-				label, hashdev, cfg_defs[label[0] == 'b' ? CFG_BOOT_VERITY_ROOTHASH : CFG_CONFIG_VERITY_ROOTHASH].name);
+				label, hashdev, cfg_defs[vr->roothash].name);
 	return 0;
 }
 
@@ -111,21 +118,34 @@ static int load_verity(struct boot_ctx *ctx, const struct verity_role *vr, const
 
 /* The superblock is on the disk: everything in it must agree with the
  * measured configuration. */
-static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, const char *label,
+static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, const char *label, const char *hashdev,
 			const struct crypt_params_verity *vp, int appended)
 {
 	const char *salt = cfg_str(&ctx->cfg, vr->salt);
-	uint64_t offset = cfg_u64(&ctx->cfg, vr->offset);
+	const char *datadev = ctx->parts[vr->role].dev;
+	enum cfg_id size_key = appended ? vr->offset : vr->data_size;
+	struct verity_geometry g = { label, hashdev, datadev, cfg_defs[size_key].name, cfg_u64(&ctx->cfg, size_key),
+				     vp->data_size, 0 };
+	char err[300];
+	int fd;
 
 	if (strcmp(vp->hash_name, "sha256") != 0 || vp->hash_type != 1 || vp->data_block_size != VERITY_BLOCK ||
 	    vp->hash_block_size != VERITY_BLOCK)
 		return log_fail(&ctx->log, -EINVAL,
 				"%s: unsupported dm-verity format (%s, type %u, blocks %u/%u): want sha256, type 1, 4096/4096",
 				label, vp->hash_name, vp->hash_type, vp->data_block_size, vp->hash_block_size);
-	uint64_t covered = vp->data_size <= UINT64_MAX / VERITY_BLOCK ? vp->data_size * (uint64_t)VERITY_BLOCK : 0;
-	if (appended && covered != offset)
-		return log_fail(&ctx->log, -EINVAL, "%s: the superblock covers %llu bytes of data but %s is %llu", label,
-				(unsigned long long)covered, cfg_defs[vr->offset].name, (unsigned long long)offset);
+	/* the data partition's size, as the kernel sees it now */
+	fd = open(datadev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_fail(&ctx->log, -errno, "%s: cannot open %s: %s", label, datadev, strerror(errno));
+	if (ioctl(fd, BLKGETSIZE64, &g.part_bytes) < 0) {
+		int e = errno;
+		close(fd);
+		return log_fail(&ctx->log, -e, "%s: cannot read the size of %s: %s", label, datadev, strerror(e));
+	}
+	close(fd);
+	if (verity_geometry_check(&g, err, sizeof(err)) < 0)
+		return log_fail(&ctx->log, -EINVAL, "%s", err);
 	if (*salt) {
 		char hex[2 * 256 + 1];
 		hex_encode((const uint8_t *)vp->salt, vp->salt_size, hex, sizeof(hex));
@@ -210,6 +230,8 @@ static int open_verity(struct boot_ctx *ctx, const struct verity_role *vr)
 
 	if (!ctx->parts[vr->role].wanted)
 		return 0;
+	if (!strcmp(roothash, "none") && vr->role == ROLE_DATA)
+		return 0; /* p6 without dm-verity: mounted read-only as it is (noload) */
 	if (!strcmp(roothash, "none")) {
 		/* config_check_policy allows this in test builds only */
 		if (!CVMINIT_IS_TEST_BUILD)
@@ -228,9 +250,9 @@ static int open_verity(struct boot_ctx *ctx, const struct verity_role *vr)
 		crypt_free(cd);
 		return log_fail(&ctx->log, r, "%s: cannot read the dm-verity parameters", label);
 	}
-	r = check_params(ctx, vr, label, &vp, appended);
+	r = check_params(ctx, vr, label, hashdev, &vp, appended);
 	if (r == 0)
-		r = check_top_level(ctx, label, hashdev, &vp, root);
+		r = check_top_level(ctx, vr, label, hashdev, &vp, root);
 	if (r == 0 && preverify_wanted(ctx, vr))
 		r = preverify(ctx, vr, label, hashdev, offset, root);
 	if (r == 0) {

@@ -219,10 +219,15 @@ int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen)
 		}
 		return 0;
 	case CT_HEX: {
-		unsigned long hi = 0;
+		unsigned long lo = strtoul(d->spec, NULL, 10), hi = 0;
 		const char *dots = strstr(d->spec, "..");
 		if (dots)
 			hi = strtoul(dots + 2, NULL, 10);
+		/* "N..N": exactly N bytes (a fixed-size field such as a TCB_VERSION) */
+		if (lo && lo == hi && strlen(value) != 2 * lo) {
+			snprintf(err, errlen, "%s: expected exactly %lu hex digits", d->name, 2 * lo);
+			return -EINVAL;
+		}
 		if (validate_hex(value, 0, hi * 2) < 0) {
 			snprintf(err, errlen, "%s: expected an even number of hex digits, at most %lu bytes", d->name,
 				 hi);
@@ -512,40 +517,106 @@ unsigned long long cfg_u64(const struct cvm_config *cfg, enum cfg_id id)
 
 struct verity_keys {
 	const char *part_name;
-	enum cfg_id part, roothash, hash, offset;
+	enum cfg_id part, roothash, hash, offset, data_size;
+	bool required; /* a release build mounts it only through dm-verity */
 };
+
+/* The dm-verity keys of one volume: a root hash needs its geometry pinned.
+ * With the tree appended, HASH_OFFSET is the data size; with a separate hash
+ * partition nothing on the data partition says where the data ends, so
+ * DATA_SIZE must (the superblock is the host's: stage_verity checks it). */
+static int check_verity_keys(const struct cvm_config *cfg, const struct verity_keys *vk, bool test_build, char *err,
+			     size_t errlen)
+{
+	int part_none = cfg_is(cfg, vk->part, "none");
+	int hash_none = cfg_is(cfg, vk->roothash, "none");
+	int appended = cfg_is(cfg, vk->hash, "appended");
+	unsigned long long size = cfg_u64(cfg, vk->data_size);
+
+	if (part_none) {
+		if (!hash_none) {
+			snprintf(err, errlen, "%s is set but %s=none", cfg_defs[vk->roothash].name, cfg_defs[vk->part].name);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (hash_none) {
+		if (!appended) {
+			snprintf(err, errlen, "%s names a hash partition but %s=none", cfg_defs[vk->hash].name,
+				 cfg_defs[vk->roothash].name);
+			return -EINVAL;
+		}
+		if (test_build || !vk->required)
+			return 0;
+		snprintf(err, errlen, "%s is not set: a release build mounts %s only through dm-verity",
+			 cfg_defs[vk->roothash].name, vk->part_name);
+		return -EINVAL;
+	}
+	if (appended && cfg_u64(cfg, vk->offset) == 0) {
+		snprintf(err, errlen, "%s must give the data size when the hash tree is appended", cfg_defs[vk->offset].name);
+		return -EINVAL;
+	}
+	if (appended && size && size != cfg_u64(cfg, vk->offset)) {
+		snprintf(err, errlen, "%s=%llu differs from %s=%llu (with the tree appended, the data ends where it starts)",
+			 cfg_defs[vk->data_size].name, size, cfg_defs[vk->offset].name, cfg_u64(cfg, vk->offset));
+		return -EINVAL;
+	}
+	if (!appended && size == 0) {
+		snprintf(err, errlen, "%s must give the data size when the hash tree is on its own partition (%s)",
+			 cfg_defs[vk->data_size].name, cfg_defs[vk->hash].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* noload keeps the kernel from replaying p6's journal, which the host wrote;
+ * only ext3/ext4 know it (another file system would refuse the mount). */
+static int check_data_noload(const struct cvm_config *cfg, char *err, size_t errlen)
+{
+	const char *fs = cfg_str(cfg, CFG_DATA_FSTYPE), *opts = cfg_str(cfg, CFG_DATA_OPTIONS);
+	size_t n = strlen("noload");
+	int noload = 0;
+
+	for (const char *p = opts; (p = strstr(p, "noload")) != NULL; p += n)
+		if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			noload = 1;
+	if (cfg_is(cfg, CFG_DATA_PART, "none") || !noload || !strcmp(fs, "ext4") || !strcmp(fs, "ext3"))
+		return 0;
+	snprintf(err, errlen,
+		 "DATA_OPTIONS has noload (no journal replay), an ext3/ext4 option, but DATA_FSTYPE=%s: "
+		 "set DATA_OPTIONS without it (and that file system's own no-replay option, if any)",
+		 fs);
+	return -EINVAL;
+}
 
 int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen)
 {
 	static const struct verity_keys vk[] = {
-		{ "p2", CFG_BOOT_PART, CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH, CFG_BOOT_VERITY_HASH_OFFSET },
+		{ "p2", CFG_BOOT_PART, CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH, CFG_BOOT_VERITY_HASH_OFFSET,
+		  CFG_BOOT_VERITY_DATA_SIZE, true },
 		{ "p4", CFG_CONFIG_PART, CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
-		  CFG_CONFIG_VERITY_HASH_OFFSET },
+		  CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_DATA_SIZE, true },
+		{ "p6", CFG_DATA_PART, CFG_DATA_VERITY_ROOTHASH, CFG_DATA_VERITY_HASH, CFG_DATA_VERITY_HASH_OFFSET,
+		  CFG_DATA_VERITY_DATA_SIZE, false },
 	};
+	int r;
 
 	for (size_t i = 0; i < sizeof(vk) / sizeof(vk[0]); i++) {
-		int part_none = cfg_is(cfg, vk[i].part, "none");
-		int hash_none = cfg_is(cfg, vk[i].roothash, "none");
-		if (part_none) {
-			if (!hash_none) {
-				snprintf(err, errlen, "%s is set but %s=none", cfg_defs[vk[i].roothash].name,
-					 cfg_defs[vk[i].part].name);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (hash_none) {
-			if (test_build)
-				continue;
-			snprintf(err, errlen, "%s is not set: a release build mounts %s only through dm-verity",
-				 cfg_defs[vk[i].roothash].name, vk[i].part_name);
-			return -EINVAL;
-		}
-		if (cfg_is(cfg, vk[i].hash, "appended") && cfg_u64(cfg, vk[i].offset) == 0) {
-			snprintf(err, errlen, "%s must give the data size when the hash tree is appended",
-				 cfg_defs[vk[i].offset].name);
-			return -EINVAL;
-		}
+		r = check_verity_keys(cfg, &vk[i], test_build, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	r = check_data_noload(cfg, err, errlen);
+	if (r < 0)
+		return r;
+	if (*cfg_str(cfg, CFG_SNP_KEY_MIN_TCB) && strlen(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB)) != 16) {
+		snprintf(err, errlen, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
+		return -EINVAL;
+	}
+	if (!*cfg_str(cfg, CFG_SNP_KEY_MIN_TCB) && strstr(cfg_str(cfg, CFG_SNP_KEY_FIELDS), "tcb-version")) {
+		/* the field would mix TCB_VERSION 0 in: bound to nothing */
+		snprintf(err, errlen, "SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
+		return -EINVAL;
 	}
 	if (cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "tpm2") && cfg_is(cfg, CFG_TPM_MEASURE, "none")) {
 		snprintf(err, errlen, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");

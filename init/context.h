@@ -11,9 +11,10 @@
  * state anywhere else. */
 
 /* The partitions of DESIGN.md's table, plus the optional separate hash
- * partitions of the two dm-verity volumes. */
+ * partitions of the three dm-verity volumes. */
 enum part_role {
-	ROLE_BOOT, ROLE_ROOT, ROLE_CONFIG, ROLE_JOBS, ROLE_DATA, ROLE_BOOT_HASH, ROLE_CONFIG_HASH, ROLE__COUNT
+	ROLE_BOOT, ROLE_ROOT, ROLE_CONFIG, ROLE_JOBS, ROLE_DATA, ROLE_BOOT_HASH, ROLE_CONFIG_HASH, ROLE_DATA_HASH,
+	ROLE__COUNT
 };
 
 enum tee_kind { TEE_NONE, TEE_SNP, TEE_TDX };

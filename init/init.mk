@@ -3,7 +3,7 @@
 INIT_SRCS += $(sort $(wildcard init/*.c)) $(sort $(wildcard crypto/*.c)) $(sort $(wildcard tee/*.c))
 
 UNIT_TESTS += config
-UNIT_SRCS_config := init/config.c init/mountopts.c init/partref.c
+UNIT_SRCS_config := init/config.c init/mountopts.c init/partref.c crypto/verity_geometry.c
 # The same tests against the test build's schema (key-file sources exist).
 UNIT_TESTS += config_testbuild
 UNIT_SRCS_config_testbuild := $(UNIT_SRCS_config)

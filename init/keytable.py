@@ -16,7 +16,8 @@ ALLOWED = {
     'ROOTHASH': lambda s: '64 hex digits, or none (test builds)',
     'HASHLOC': lambda s: 'appended, `PARTLABEL=<name>`, `PARTUUID=<uuid>`',
     'BYTES': lambda s: 'bytes, multiple of 4096',
-    'HEX': lambda s: 'hex (empty: any)',
+    'HEX': lambda s: ('exactly %d hex digits' % (2 * int(s.split('..')[0]))
+                      if s.split('..')[0] == s.split('..')[-1] != '0' else 'hex (empty: any)'),
     'FLAGS': lambda s: 'comma-separated: ' + s.replace('|', ', '),
 }
 MACROS = {'KS_CHOICES': 'prompt, tpm2, snp-derived (test builds also: keyfile)',

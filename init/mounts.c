@@ -39,6 +39,24 @@ static int mount_at(struct boot_ctx *ctx, const char *what, const char *label, c
 	return 0;
 }
 
+/* p6 is written by the host: an ext3/ext4 journal on it is the host's, and
+ * replaying it copies blocks the host chose over the file system's metadata
+ * before the mount (on a read-only dm-verity p6 ext4 refuses to mount a
+ * volume that needs recovery instead). DATA_OPTIONS carries noload by
+ * default; say so when a configuration removed it. */
+static void warn_journal_replay(struct boot_ctx *ctx, const char *fstype, const char *opts)
+{
+	struct mount_opts mo;
+	char err[200];
+
+	if ((strcmp(fstype, "ext4") && strcmp(fstype, "ext3")) || mountopts_parse(opts, &mo, err, sizeof(err)) < 0)
+		return;
+	for (const char *p = mo.data; (p = strstr(p, "noload")) != NULL; p += 6)
+		if ((p == mo.data || p[-1] == ',') && (p[6] == ',' || p[6] == '\0'))
+			return;
+	log_line(&ctx->log, LOG_WARN, "data: DATA_OPTIONS without noload: the kernel may replay p6's journal, which the host wrote");
+}
+
 static int mount_role(struct boot_ctx *ctx, enum part_role role)
 {
 	const struct role_def *d = &role_defs[role];
@@ -48,6 +66,8 @@ static int mount_role(struct boot_ctx *ctx, enum part_role role)
 		return 0;
 	}
 	const char *dev = ctx->parts[role].mapped[0] ? ctx->parts[role].mapped : ctx->parts[role].dev;
+	if (role == ROLE_DATA)
+		warn_journal_replay(ctx, cfg_str(&ctx->cfg, d->fstype), cfg_str(&ctx->cfg, d->options));
 	return mount_at(ctx, dev, d->name, cfg_str(&ctx->cfg, d->fstype),
 			d->mount < CFG__COUNT ? cfg_str(&ctx->cfg, d->mount) : "/", cfg_str(&ctx->cfg, d->options));
 }

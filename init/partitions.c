@@ -20,6 +20,7 @@ const struct role_def role_defs[ROLE__COUNT] = {
 	[ROLE_DATA] = { "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
 	[ROLE_BOOT_HASH] = { "boot hash", CFG_BOOT_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
 	[ROLE_CONFIG_HASH] = { "config hash", CFG_CONFIG_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
+	[ROLE_DATA_HASH] = { "data hash", CFG_DATA_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
 };
 
 static int read_attr(const char *sysfs, const char *name, const char *attr, char *buf, size_t len)

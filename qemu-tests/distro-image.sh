@@ -36,7 +36,7 @@ E_MOUNT_LINES=(
 	"STANDIN: mount /dev/mapper/cvm-boot /boot ext4 ro,nosuid,nodev,noexec,relatime"
 	"STANDIN: mount /dev/mapper/cvm-config /opt/nvflare/config ext4 ro,nosuid,nodev,noexec,relatime"
 	"STANDIN: mount /dev/mapper/cvm-jobs /opt/nvflare/jobs ext4 rw,nosuid,nodev,noexec,relatime"
-	"STANDIN: mount /dev/vda6 /opt/nvflare/data ext4 ro,nosuid,nodev,noexec,relatime"
+	"STANDIN: mount /dev/vda6 /opt/nvflare/data ext4 ro,nosuid,nodev,noexec,relatime,norecovery"
 )
 # ==========================================================================
 

@@ -191,8 +191,9 @@ verity_value() { meta_value "$DISK.verity-$1" "$2"; }
 luks_value() { meta_value "$DISK.luks-$1" "$2"; }
 
 # verity_config N ROLE [ROOTHASH]: the configuration lines for slot N's
-# dm-verity volume, ROLE BOOT or CONFIG; ROOTHASH replaces the real one
-# (wrong-hash tests).
+# dm-verity volume, ROLE BOOT, CONFIG or DATA; ROOTHASH replaces the real one
+# (wrong-hash tests). A tree on its own partition also pins the data size
+# (ROLE_VERITY_DATA_SIZE, from the DATA_BLOCKS mkdisk.sh formatted).
 verity_config() {
 	local n=$1 role=$2 hash=${3:-}
 	[ -n "$hash" ] || hash=$(verity_value "$n" ROOTHASH)
@@ -200,6 +201,8 @@ verity_config() {
 	echo "${role}_VERITY_HASH=$(verity_value "$n" HASH)"
 	echo "${role}_VERITY_HASH_OFFSET=$(verity_value "$n" HASH_OFFSET)"
 	echo "${role}_VERITY_SALT=$(verity_value "$n" SALT)"
+	[ "$(verity_value "$n" HASH)" = appended ] ||
+		echo "${role}_VERITY_DATA_SIZE=$(( $(verity_value "$n" DATA_BLOCKS) * 4096 ))"
 }
 
 # _test_key NAME FILE: a fixed 64-byte key file (SHA-512 of a name).
@@ -267,6 +270,8 @@ protected_config() {
 	{
 		verity_config 2 BOOT
 		verity_config 4 CONFIG
+		# p6 too when protected_disk was given --verity 6 or --verity-hash 6=M
+		[ ! -f "$DISK.verity-6" ] || verity_config 6 DATA
 		echo "VERITY_ON_CORRUPTION=panic"
 		echo "VERITY_PREVERIFY=config"
 		echo "ROOT_ENCRYPTION=luks"
@@ -360,6 +365,17 @@ _expect_part_unchanged() {
 # rx_quote TEXT: TEXT as a Python regular expression matching it literally
 # (for vm.py --expect).
 rx_quote() { printf '%s' "$1" | sed -e 's/[][\\.^$*+?(){}|]/\\&/g'; }
+
+# mock_measurement CONFIG CMDLINE: the mock TEE's MEASUREMENT (96 hex digits)
+# for the test build booted with that embedded configuration and kernel
+# command line, as `cvminit measure --test-build` predicts it. CMDLINE is what
+# /proc/cmdline shows: vm.py's "console=ttyS0 panic=-1" plus every --append.
+mock_measurement() {
+	[ -f "$INITRD" ] || die "mock_measurement: no initramfs $INITRD (initramfs_build)"
+	"$CVMINIT" measure --initramfs "$INITRD" --config "$1" --cmdline "$2" --test-build --no-tpm \
+		--output "$WORK/.mock-measure.json" || die "cvminit measure failed"
+	sed -n 's/^  "mock_tee_measurement": "\([0-9a-f]\{96\}\)",$/\1/p' "$WORK/.mock-measure.json"
+}
 
 # ---- booting ------------------------------------------------------------
 

@@ -98,6 +98,7 @@ int stage_attest(struct boot_ctx *ctx)
 	struct evidence_inputs in = {
 		.boot_roothash = ctx->parts[ROLE_BOOT].wanted ? cfg_str(&ctx->cfg, CFG_BOOT_VERITY_ROOTHASH) : "none",
 		.config_roothash = cfg_str(&ctx->cfg, CFG_CONFIG_VERITY_ROOTHASH),
+		.data_roothash = cfg_str(&ctx->cfg, CFG_DATA_VERITY_ROOTHASH),
 		.root_luks_uuid = root_uuid,
 		.jobs_luks_uuid = jobs_uuid,
 		.config_sha256 = config_hex,
@@ -105,15 +106,19 @@ int stage_attest(struct boot_ctx *ctx)
 		.nonce = cfg_str(&ctx->cfg, CFG_ATTEST_NONCE),
 	};
 	/* Root hashes may have been typed in upper case: the document is lower. */
-	char boot_rh[65], config_rh[65];
+	char boot_rh[65], config_rh[65], data_rh[65];
 	snprintf(boot_rh, sizeof(boot_rh), "%s", in.boot_roothash);
 	snprintf(config_rh, sizeof(config_rh), "%s", in.config_roothash);
+	snprintf(data_rh, sizeof(data_rh), "%s", in.data_roothash);
 	for (char *p = boot_rh; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
 	for (char *p = config_rh; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	for (char *p = data_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
 	in.boot_roothash = boot_rh;
 	in.config_roothash = config_rh;
+	in.data_roothash = data_rh;
 	n = evidence_build(&in, doc, sizeof(doc));
 	if (n < 0)
 		return log_fail(&ctx->log, n, "cannot build the evidence document");

@@ -18,18 +18,18 @@ static int plain(const char *v)
 
 int evidence_build(const struct evidence_inputs *in, char *buf, size_t len)
 {
-	const char *vals[] = { in->boot_roothash, in->config_roothash, in->root_luks_uuid, in->jobs_luks_uuid,
-			       in->config_sha256, in->eventlog_sha256, in->nonce };
+	const char *vals[] = { in->boot_roothash,  in->config_roothash, in->data_roothash,   in->root_luks_uuid,
+			       in->jobs_luks_uuid, in->config_sha256,   in->eventlog_sha256, in->nonce };
 
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
 		if (!vals[i] || !plain(vals[i]))
 			return -EINVAL;
 	int n = snprintf(buf, len,
-			 "{\"format\":\"" EVIDENCE_FORMAT "\",\"verity\":{\"boot\":\"%s\",\"config\":\"%s\"},"
+			 "{\"format\":\"" EVIDENCE_FORMAT "\",\"verity\":{\"boot\":\"%s\",\"config\":\"%s\",\"data\":\"%s\"},"
 			 "\"luks\":{\"root\":\"%s\",\"jobs\":\"%s\"},\"config_sha256\":\"%s\",\"eventlog_sha256\":\"%s\","
 			 "\"nonce\":\"%s\"}",
-			 in->boot_roothash, in->config_roothash, in->root_luks_uuid, in->jobs_luks_uuid, in->config_sha256,
-			 in->eventlog_sha256, in->nonce);
+			 in->boot_roothash, in->config_roothash, in->data_roothash, in->root_luks_uuid, in->jobs_luks_uuid,
+			 in->config_sha256, in->eventlog_sha256, in->nonce);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	return n;

@@ -10,6 +10,7 @@
 struct evidence_inputs {
 	const char *boot_roothash;   /* 64 hex, or "none" */
 	const char *config_roothash; /* 64 hex, or "none" */
+	const char *data_roothash;   /* 64 hex, or "none" (p6) */
 	const char *root_luks_uuid;  /* UUID, or "none" */
 	const char *jobs_luks_uuid;  /* UUID, or "none" */
 	const char *config_sha256;   /* 64 hex */

@@ -14,7 +14,10 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
+#include "crypto/snp_params.h"
+#include "init/util.h"
 #include "tee/guest.h"
+#include "tee/mock_measure.h"
 #include "tee/snp_report.h"
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -29,14 +32,30 @@ static void put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The mock's launch measurement: fixed, so tests can expect it. */
-static void mock_measurement(uint8_t out[48])
+/* The mock's launch measurement: it changes with the configuration and
+ * the kernel command line as a real one does (tee/mock_measure.h says
+ * exactly what it covers; `cvminit measure --test-build` predicts it). */
+static int mock_measurement(struct boot_ctx *ctx, uint8_t out[48])
 {
-	static const char label[] = "cvminit mock SEV-SNP launch measurement";
-	uint8_t h[64];
+	char path[128], cmdline[4096];
+	ssize_t n;
 
-	mbedtls_sha512((const unsigned char *)label, sizeof(label) - 1, h, 1 /* SHA-384 */);
-	memcpy(out, h, 48);
+	snprintf(path, sizeof(path), "%s/cmdline", ctx->procfs);
+	n = read_small_file(path, cmdline, sizeof(cmdline));
+	if (n < 0)
+		return log_fail(&ctx->log, (int)n, "mock TEE: cannot read %s: %s", path, strerror((int)-n));
+	if (mock_measurement_of(&ctx->cfg, cmdline, out) < 0)
+		return log_fail(&ctx->log, -EIO, "mock TEE: hashing the measurement failed");
+	return 0;
+}
+
+/* MOCK_TEE_TCB: the TCB the mock reports and has committed. */
+static uint64_t mock_tcb(struct boot_ctx *ctx)
+{
+	uint64_t tcb = 0;
+
+	snp_tcb_parse(cfg_str(&ctx->cfg, CFG_MOCK_TEE_TCB), &tcb); /* the schema made it 16 hex digits */
+	return tcb;
 }
 
 static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
@@ -104,9 +123,16 @@ int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct 
 	put_le32(rep + 0x30, cfg_uint(&ctx->cfg, CFG_MOCK_TEE_VMPL)); /* vmpl */
 	put_le32(rep + 0x34, SNP_SIG_ALGO_ECDSA_P384_SHA384);
 	memcpy(rep + 0x50, report_data, 64);
-	mock_measurement(rep + 0x90);
+	int r = mock_measurement(ctx, rep + 0x90);
+	if (r < 0)
+		return r;
+	/* current, reported, committed and launch TCB: one firmware, no update pending */
+	put_le64(rep + 0x38, mock_tcb(ctx));
+	put_le64(rep + 0x180, mock_tcb(ctx));
+	put_le64(rep + 0x1E0, mock_tcb(ctx));
+	put_le64(rep + 0x1F0, mock_tcb(ctx));
 	memset(rep + 0x1A0, 0x5a, 64); /* chip id */
-	int r = sign_report(ctx, rep);
+	r = sign_report(ctx, rep);
 	if (r < 0)
 		return r;
 	out->len = SNP_REPORT_SIZE;
@@ -116,13 +142,21 @@ int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct 
 }
 
 /* Bound to the parameters and to the mock's measurement and policy, like the
- * firmware's key: a different choice gives a different key. */
+ * firmware's key: a different choice gives a different key. Like the
+ * firmware, it refuses a TCB_VERSION above its committed TCB (MOCK_TEE_TCB):
+ * -EKEYREJECTED, logged by the caller, which knows the configuration key. */
 int mock_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struct secret *key)
 {
 	uint8_t msg[64 + 48 + 8];
 	uint8_t root[32];
 	static const char root_label[] = "cvminit mock VCEK root key (TEST ONLY)";
 
+	if (!snp_tcb_covers(mock_tcb(ctx), p->tcb_version)) {
+		log_line(&ctx->log, LOG_DEBUG, "mock TEE: MSG_KEY_REQ TCB_VERSION %016llx above the committed TCB %016llx: "
+			 "status 0x%x", (unsigned long long)p->tcb_version, (unsigned long long)mock_tcb(ctx),
+			 SNP_KEY_STATUS_INVALID_PARAM);
+		return -EKEYREJECTED;
+	}
 	mbedtls_sha256((const unsigned char *)root_label, sizeof(root_label) - 1, root, 0);
 	memset(msg, 0, sizeof(msg));
 	put_le32(msg, p->root_key_select);
@@ -130,9 +164,9 @@ int mock_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struc
 	put_le32(msg + 12, p->vmpl);
 	put_le32(msg + 16, p->guest_svn);
 	put_le64(msg + 20, p->tcb_version);
-	if (p->guest_field_select & (1u << 3))
-		mock_measurement(msg + 64);
-	if (p->guest_field_select & 1u)
+	if ((p->guest_field_select & SNP_FIELD_MEASUREMENT) && mock_measurement(ctx, msg + 64) < 0)
+		return -EIO;
+	if (p->guest_field_select & SNP_FIELD_POLICY)
 		put_le64(msg + 112, cfg_is(&ctx->cfg, CFG_MOCK_TEE_DEBUG, "yes") ? 0x30000ull | SNP_POLICY_DEBUG : 0x30000ull);
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 	if (mbedtls_md_hmac(md, root, sizeof(root), msg, sizeof(msg), key->data) != 0)

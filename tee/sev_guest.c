@@ -12,6 +12,7 @@
 
 #include <linux/sev-guest.h>
 
+#include "crypto/snp_params.h"
 #include "tee/guest.h"
 #include "tee/snp_report.h"
 
@@ -134,7 +135,12 @@ int sev_guest_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, 
 	memset(&resp, 0, sizeof(resp));
 	r = guest_request(ctx, fd, SNP_GET_DERIVED_KEY, "SNP_GET_DERIVED_KEY", &req, &resp, NULL);
 	close(fd);
-	if (r == 0 && rsp->status != 0)
+	/* INVALID_PARAM: a parameter the firmware will not serve, above all a
+	 * TCB_VERSION above the committed TCB (a rolled-back firmware); the
+	 * caller names the configuration key that asked for it. */
+	if (r == 0 && rsp->status == SNP_KEY_STATUS_INVALID_PARAM)
+		r = -EKEYREJECTED;
+	else if (r == 0 && rsp->status != 0)
 		r = log_fail(&ctx->log, -EIO, "SNP_GET_DERIVED_KEY: status 0x%x", rsp->status);
 	if (r == 0) {
 		memcpy(key->data, rsp->key, 32);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "crypto/verity_geometry.h"
 #include "init/config.h"
 #include "init/mountopts.h"
 #include "init/partref.h"
@@ -36,7 +37,7 @@ static void defaults_are_valid(void)
 			TH_FAIL("default of %s invalid: %s", cfg_defs[i].name, e);
 	}
 	CHECK_STR(cfg_str(&cfg, CFG_LAUNCHER), "/sbin/init");
-	CHECK_STR(cfg_str(&cfg, CFG_DATA_OPTIONS), "ro,nodev,nosuid,noexec");
+	CHECK_STR(cfg_str(&cfg, CFG_DATA_OPTIONS), "ro,nodev,nosuid,noexec,noload");
 	CHECK_INT(cfg_uint(&cfg, CFG_PART_TIMEOUT), 10);
 }
 
@@ -327,7 +328,9 @@ static void release_requires_protection(void)
 	CHECK_STR(err, "CONFIG_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false),
 		  0);
-	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n", false),
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n"
+			 "CONFIG_VERITY_DATA_SIZE=8192\n",
+			 false),
 		  0);
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH
 			 "\nCONFIG_VERITY_HASH_OFFSET=4096\nROOT_ENCRYPTION=none\n",
@@ -336,6 +339,76 @@ static void release_requires_protection(void)
 	CHECK_STR(err, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
 	CHECK_INT(policy("BOOT_PART=none\nBOOT_VERITY_ROOTHASH=" RH "\n", true), -EINVAL);
 	CHECK_STR(err, "BOOT_VERITY_ROOTHASH is set but BOOT_PART=none");
+}
+
+/* Issue 12: p6 may have dm-verity (never required), and a separate hash
+ * partition needs the data size pinned, for every volume. */
+static void verity_data_size_rules(void)
+{
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n", false),
+		  -EINVAL);
+	CHECK_STR(err, "CONFIG_VERITY_DATA_SIZE must give the data size when the hash tree is on its own partition "
+		       "(CONFIG_VERITY_HASH)");
+	CHECK_INT(policy("BOOT_VERITY_ROOTHASH=" RH "\nBOOT_VERITY_HASH=PARTLABEL=h\n", true), -EINVAL);
+	CHECK_STR(err, "BOOT_VERITY_DATA_SIZE must give the data size when the hash tree is on its own partition "
+		       "(BOOT_VERITY_HASH)");
+	CHECK_INT(policy("BOOT_VERITY_ROOTHASH=" RH "\nBOOT_VERITY_HASH=PARTLABEL=h\nBOOT_VERITY_DATA_SIZE=4097\n", true),
+		  -EINVAL);
+	CHECK_STR(err, "c.conf:3: BOOT_VERITY_DATA_SIZE: '4097' is not a byte count that is a multiple of 4096");
+	CHECK_INT(policy("BOOT_VERITY_ROOTHASH=" RH "\nBOOT_VERITY_HASH=PARTLABEL=h\nBOOT_VERITY_DATA_SIZE=4096\n", true),
+		  0);
+	/* appended: HASH_OFFSET is the data size; a DATA_SIZE must agree */
+	CHECK_INT(policy("BOOT_VERITY_ROOTHASH=" RH "\nBOOT_VERITY_HASH_OFFSET=8192\nBOOT_VERITY_DATA_SIZE=4096\n", true),
+		  -EINVAL);
+	CHECK_STR(err, "BOOT_VERITY_DATA_SIZE=4096 differs from BOOT_VERITY_HASH_OFFSET=8192 (with the tree appended, "
+		       "the data ends where it starts)");
+	CHECK_INT(policy("BOOT_VERITY_ROOTHASH=" RH "\nBOOT_VERITY_HASH_OFFSET=8192\nBOOT_VERITY_DATA_SIZE=8192\n", true),
+		  0);
+	/* a hash partition without a root hash would be waited for, never used */
+	CHECK_INT(policy("DATA_VERITY_HASH=PARTLABEL=h\n", true), -EINVAL);
+	CHECK_STR(err, "DATA_VERITY_HASH names a hash partition but DATA_VERITY_ROOTHASH=none");
+	/* p6: optional in a release build too; its geometry rules are p2's */
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false), 0);
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n"
+			 "DATA_VERITY_ROOTHASH=" RH "\n",
+			 false),
+		  -EINVAL);
+	CHECK_STR(err, "DATA_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
+	CHECK_INT(policy("DATA_VERITY_ROOTHASH=" RH "\nDATA_VERITY_HASH=PARTLABEL=cvm-data-verity\n", true), -EINVAL);
+	CHECK_STR(err, "DATA_VERITY_DATA_SIZE must give the data size when the hash tree is on its own partition "
+		       "(DATA_VERITY_HASH)");
+	CHECK_INT(policy("DATA_VERITY_ROOTHASH=" RH "\nDATA_VERITY_HASH=PARTLABEL=cvm-data-verity\n"
+			 "DATA_VERITY_DATA_SIZE=8388608\n",
+			 true),
+		  0);
+	CHECK_INT(policy("DATA_PART=none\nDATA_VERITY_ROOTHASH=" RH "\nDATA_VERITY_HASH_OFFSET=4096\n", true), -EINVAL);
+	CHECK_STR(err, "DATA_VERITY_ROOTHASH is set but DATA_PART=none");
+	CHECK_INT(parse("VERITY_PREVERIFY=data\n"), 0);
+	CHECK_INT(parse("cvminit.data_roothash=" RH "\n"), -EINVAL);
+	config_defaults(&cfg);
+	CHECK_INT(config_parse_cmdline(&cfg, "quiet cvminit.data_roothash=" RH, err, sizeof(err)), 0);
+	CHECK_STR(cfg_str(&cfg, CFG_DATA_VERITY_ROOTHASH), RH);
+}
+
+/* noload (no replay of the host's journal) is on by default; it is an
+ * ext3/ext4 option, so another DATA_FSTYPE needs DATA_OPTIONS without it. */
+static void data_noload_rules(void)
+{
+	struct mount_opts mo;
+
+	CHECK_INT(policy("", true), 0);
+	CHECK_INT(mountopts_parse(cfg_str(&cfg, CFG_DATA_OPTIONS), &mo, err, sizeof(err)), 0);
+	CHECK_STR(mo.data, "noload");
+	CHECK(mo.flags & MS_RDONLY);
+	CHECK_INT(policy("DATA_FSTYPE=xfs\n", true), -EINVAL);
+	CHECK_STR(err, "DATA_OPTIONS has noload (no journal replay), an ext3/ext4 option, but DATA_FSTYPE=xfs: set "
+		       "DATA_OPTIONS without it (and that file system's own no-replay option, if any)");
+	CHECK_INT(policy("DATA_FSTYPE=xfs\nDATA_OPTIONS=ro,nodev,nosuid,noexec,norecovery\n", true), 0);
+	CHECK_INT(policy("DATA_FSTYPE=ext3\n", true), 0);
+	CHECK_INT(policy("DATA_FSTYPE=xfs\nDATA_PART=none\n", true), 0);
+	/* removing it is allowed (the mount stage then warns) */
+	CHECK_INT(policy("DATA_OPTIONS=ro,nodev,nosuid,noexec\n", true), 0);
+	CHECK_INT(policy("DATA_FSTYPE=vfat\nDATA_OPTIONS=ro,noload2=1\n", true), 0);
 }
 
 static void tpm2_rules(void)
@@ -362,6 +435,44 @@ static void snp_key_rules(void)
 	CHECK_STR(err, "ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");
 	CHECK_INT(policy("ROOT_ENROLL=yes\nROOT_KEY_SOURCE=snp-derived\n", true), 0);
 	CHECK_INT(policy("JOBS_KEY_SOURCE=snp-derived\n", true), -EINVAL);
+	/* the TCB floor: a whole TCB_VERSION or nothing */
+	CHECK_INT(policy("SNP_KEY_MIN_TCB=7308000000000003\n", true), 0);
+	CHECK_INT(policy("SNP_KEY_MIN_TCB=\"\"\n", true), 0);
+	CHECK_INT(policy("SNP_KEY_MIN_TCB=73080003\n", true), -EINVAL);
+	CHECK_STR(err, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
+	CHECK_INT(parse("SNP_KEY_MIN_TCB=7308000000000003aa\n"), -EINVAL);
+	CHECK_INT(policy("SNP_KEY_FIELDS=measurement,tcb-version\n", true), -EINVAL);
+	CHECK_STR(err, "SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
+	CHECK_INT(policy("SNP_KEY_FIELDS=measurement,tcb-version\nSNP_KEY_MIN_TCB=7308000000000003\n", true), 0);
+#ifdef CVMINIT_TEST_BUILD
+	CHECK_INT(parse("MOCK_TEE_TCB=7308000000000003\n"), 0);
+	CHECK_INT(parse("MOCK_TEE_TCB=\"\"\n"), -EINVAL);
+	CHECK_STR(err, "c.conf:1: MOCK_TEE_TCB: expected exactly 16 hex digits");
+	CHECK_INT(parse("MOCK_TEE_TCB=73080000000003\n"), -EINVAL);
+#endif
+}
+
+/* The superblock's data_blocks and the partition's size against the pinned
+ * size (crypto/verity_geometry.c): one line, the volume and both values. */
+static void verity_geometry(void)
+{
+	struct verity_geometry g = { "data", "/dev/vda7", "/dev/vda6", "DATA_VERITY_DATA_SIZE", 8388608, 2048,
+				     8388608 };
+
+	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), 0);
+	g.part_bytes = 9437184; /* a partition larger than the data is fine */
+	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), 0);
+	g.sb_blocks = 1024; /* the host shrank data_blocks */
+	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "data: the dm-verity superblock on /dev/vda7 covers 4194304 bytes of data but "
+		       "DATA_VERITY_DATA_SIZE=8388608");
+	g.sb_blocks = 2048;
+	g.part_bytes = 4194304; /* a shorter partition with the genuine superblock */
+	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "data: /dev/vda6 is 4194304 bytes, shorter than DATA_VERITY_DATA_SIZE=8388608");
+	g.sb_blocks = UINT64_MAX / 2; /* no overflow into a match */
+	g.want = 0;
+	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), -EINVAL);
 }
 
 static void test_build_allows_plain(void)
@@ -431,7 +542,10 @@ int main(void)
 	TEST(verity_values);
 	TEST(release_requires_protection);
 	TEST(test_build_allows_plain);
+	TEST(verity_data_size_rules);
+	TEST(data_noload_rules);
 	TEST(tpm2_rules);
+	TEST(verity_geometry);
 	TEST(snp_key_rules);
 	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);

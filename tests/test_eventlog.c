@@ -87,6 +87,32 @@ static void events_optional_facts(void)
 	CHECK_INT(measure_events_build(&facts, &ev), -EINVAL);
 }
 
+/* p6's root hash (issue 12): after p2's and p4's, before the configuration. */
+static void events_data_verity(void)
+{
+	static const char data[] = "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd0";
+	struct measure_events ev;
+	char want[256];
+
+	known_facts();
+	facts.data_roothash = data;
+	CHECK_INT(measure_events_build(&facts, &ev), 0);
+	CHECK_INT(ev.count, 6);
+	CHECK(!strncmp(ev.ev[0].string, "cvminit:verity:boot:", 20));
+	CHECK(!strncmp(ev.ev[1].string, "cvminit:verity:config:", 22));
+	snprintf(want, sizeof(want), "cvminit:verity:data:%s", data);
+	CHECK_STR(ev.ev[2].string, want);
+	CHECK_STR(ev.ev[2].type, "cvminit-verity");
+	CHECK(!strncmp(ev.ev[3].string, "cvminit:config:sha256:", 22));
+	CHECK_STR(ev.ev[5].string, "cvminit:separator");
+	facts.data_roothash = "none";
+	CHECK_INT(measure_events_build(&facts, &ev), 0);
+	CHECK_INT(ev.count, 5);
+	facts.data_roothash = "dd cc";
+	CHECK_INT(measure_events_build(&facts, &ev), -EINVAL);
+	facts.data_roothash = NULL;
+}
+
 static void prediction(void)
 {
 	static const char *const names[] = { "sha1", "sha256", "sha384", "sha512" };
@@ -284,6 +310,7 @@ int main(void)
 {
 	TEST(events_strings);
 	TEST(events_optional_facts);
+	TEST(events_data_verity);
 	TEST(prediction);
 	TEST(record_bytes);
 	TEST(write_and_replay);

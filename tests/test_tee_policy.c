@@ -102,9 +102,11 @@ static void tdx_debug_attribute(void)
 static void evidence_document_is_canonical(void)
 {
 	char buf[1024];
-	struct evidence_inputs in = { "aa", "none", "c7a11e00-2000-4000-8000-000000000003", "none", "bb", "none", "" };
+	struct evidence_inputs in = { .boot_roothash = "aa", .config_roothash = "none", .data_roothash = "cc",
+				      .root_luks_uuid = "c7a11e00-2000-4000-8000-000000000003", .jobs_luks_uuid = "none",
+				      .config_sha256 = "bb", .eventlog_sha256 = "none", .nonce = "" };
 	int n = evidence_build(&in, buf, sizeof(buf));
-	CHECK_STR(buf, "{\"format\":\"cvminit-evidence/1\",\"verity\":{\"boot\":\"aa\",\"config\":\"none\"},"
+	CHECK_STR(buf, "{\"format\":\"cvminit-evidence/1\",\"verity\":{\"boot\":\"aa\",\"config\":\"none\",\"data\":\"cc\"},"
 		       "\"luks\":{\"root\":\"c7a11e00-2000-4000-8000-000000000003\",\"jobs\":\"none\"},"
 		       "\"config_sha256\":\"bb\",\"eventlog_sha256\":\"none\",\"nonce\":\"\"}");
 	CHECK_INT(n, (int)strlen(buf));

@@ -35,7 +35,9 @@ static void usage(FILE *f)
 		"ascending algorithm order; default sha256), and the evidence document whose SHA-512\n"
 		"is the attestation report's REPORT_DATA. --no-tpm: a guest without a TPM (no log).\n"
 		"--config is the configuration embedded in the initramfs, --cmdline the kernel\n"
-		"command line (both measured). --test-build for build/init-test.\n");
+		"command line (both measured). --test-build for build/init-test; it also prints\n"
+		"mock_tee_measurement, the mock TEE's MEASUREMENT, which covers the whole command\n"
+		"line: give --cmdline exactly as /proc/cmdline will show it.\n");
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -210,14 +212,19 @@ int cmd_measure(int argc, char **argv)
 	hex(pv, psize, after);
 
 	/* the evidence document and REPORT_DATA */
-	char boot_rh[80], config_rh[80], doc[1024], rdx[129];
+	char boot_rh[80], config_rh[80], data_rh[80], doc[1024], rdx[129];
 	snprintf(boot_rh, sizeof(boot_rh), "%s", event_value(&facts.events, "cvminit:verity:boot:"));
 	snprintf(config_rh, sizeof(config_rh), "%s", event_value(&facts.events, "cvminit:verity:config:"));
+	snprintf(data_rh, sizeof(data_rh), "%s", event_value(&facts.events, "cvminit:verity:data:"));
 	for (char *p = boot_rh; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
 	for (char *p = config_rh; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
-	struct evidence_inputs in = { boot_rh, config_rh, root_uuid, jobs_uuid, digestx, logx, nonce };
+	for (char *p = data_rh; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	struct evidence_inputs in = { .boot_roothash = boot_rh, .config_roothash = config_rh, .data_roothash = data_rh,
+				      .root_luks_uuid = root_uuid, .jobs_luks_uuid = jobs_uuid, .config_sha256 = digestx,
+				      .eventlog_sha256 = logx, .nonce = nonce };
 	int dn = evidence_build(&in, doc, sizeof(doc));
 	if (dn < 0) {
 		fprintf(stderr, "cvminit measure: a UUID or the nonce is not lower-case hex\n");
@@ -237,7 +244,8 @@ int cmd_measure(int argc, char **argv)
 	fprintf(f, "  \"kernel_cmdline\": ");
 	jstr(f, cmdline);
 	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n", digestx);
-	fprintf(f, "  \"verity\": {\"boot\": \"%s\", \"config\": \"%s\"},\n", boot_rh, config_rh);
+	fprintf(f, "  \"verity\": {\"boot\": \"%s\", \"config\": \"%s\", \"data\": \"%s\"},\n", boot_rh, config_rh,
+		data_rh);
 	if (no_tpm) {
 		fprintf(f, "  \"tpm2\": null,\n");
 	} else {
@@ -251,6 +259,12 @@ int cmd_measure(int argc, char **argv)
 		fprintf(f, "    \"eventlog\": ");
 		jstr(f, log);
 		fprintf(f, ",\n    \"eventlog_sha256\": \"%s\"\n  },\n", logx);
+	}
+	if (facts.has_mock_measurement) {
+		/* test builds: what the mock TEE will report (tests/README: mock TEE) */
+		char mx[97];
+		hex(facts.mock_measurement, 48, mx);
+		fprintf(f, "  \"mock_tee_measurement\": \"%s\",\n", mx);
 	}
 	fprintf(f, "  \"evidence\": ");
 	jstr(f, doc);

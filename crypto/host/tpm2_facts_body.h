@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "crypto/host/tpm2_host.h"
+#ifdef CVMINIT_TEST_BUILD
+#include "tee/mock_measure.h"
+#endif
 
 int FACTS_FN(const char *text, size_t len, const char *name, const char *cmdline, struct tpm2_host_facts *out,
 	     char *err, size_t errlen)
@@ -49,6 +52,14 @@ int FACTS_FN(const char *text, size_t len, const char *name, const char *cmdline
 		if (r < 0)
 			snprintf(err, errlen, "the configuration's root hashes or key source cannot be measured");
 	}
+#ifdef CVMINIT_TEST_BUILD
+	if (r == 0) {
+		r = mock_measurement_of(cfg, cmdline ? cmdline : "", out->mock_measurement);
+		if (r < 0)
+			snprintf(err, errlen, "cannot compute the mock TEE's measurement");
+		out->has_mock_measurement = r == 0;
+	}
+#endif
 	free(cfg);
 	free(canon);
 	return r;

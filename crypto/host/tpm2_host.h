@@ -26,6 +26,8 @@ struct tpm2_host_facts {
 	unsigned pcr;                /* MEASURE_PCR */
 	uint8_t config_digest[32];
 	struct measure_events events;
+	uint8_t mock_measurement[48]; /* test builds: the mock TEE's MEASUREMENT (tee/mock_measure.h) */
+	int has_mock_measurement;
 };
 int tpm2_facts_release(const char *text, size_t len, const char *name, const char *cmdline,
 		       struct tpm2_host_facts *out, char *err, size_t errlen);

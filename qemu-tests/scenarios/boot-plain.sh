@@ -34,7 +34,7 @@ E_MOUNT_LINES=(
 	"STANDIN: mount /dev/vda2 /boot ext4 ro,nosuid,nodev,noexec,relatime"
 	"STANDIN: mount /dev/vda4 /opt/nvflare/config ext4 ro,nosuid,nodev,noexec,relatime"
 	"STANDIN: mount /dev/vda5 /opt/nvflare/jobs ext4 rw,nosuid,nodev,noexec,relatime"
-	"STANDIN: mount /dev/vda6 /opt/nvflare/data ext4 ro,nosuid,nodev,noexec,relatime"
+	"STANDIN: mount /dev/vda6 /opt/nvflare/data ext4 ro,nosuid,nodev,noexec,relatime,norecovery"
 )
 # Flags that must be present (DIR TYPE OPTS), order free.
 E_MOUNT_FLAGS=(

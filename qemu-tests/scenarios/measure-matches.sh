@@ -1,7 +1,7 @@
 # qemu/measure-matches (issue 6): `cvminit measure`, run on the host before
 # the first boot, predicts what the boot shows: the initramfs hashes, PCR 15
 # after the separator, the event log byte for byte, the evidence document
-# and the attestation report's REPORT_DATA (mock TEE, swtpm).
+# and the attestation report's REPORT_DATA and MEASUREMENT (mock TEE, swtpm).
 source "$REPO/qemu-tests/lib.sh"
 source "$REPO/qemu-tests/tpm.sh"
 
@@ -9,7 +9,8 @@ PROBE=${PROBE:-$REPO/build/tpm2-probe}
 [ -x "$PROBE" ] || die "$PROBE missing (make build/tpm2-probe)"
 chain=$WORK/chain
 "$REPO/qemu-tests/mock-tee-chain.sh" "$chain"
-protected_disk --jobs-keyfile --launcher /sbin/standin --add "3=$PROBE:/sbin/tpm2-probe"
+# p6 with dm-verity too: its root hash is measured after p4's and is in the evidence
+protected_disk --jobs-keyfile --verity 6 --launcher /sbin/standin --add "3=$PROBE:/sbin/tpm2-probe"
 tpm_manufacture
 cfg=$(config_file cvminit.conf <<CONF
 TEE=mock
@@ -19,13 +20,16 @@ LAUNCHER=/sbin/tpm2-probe
 LAUNCHER_ARGS="/dev/vda3 --standin-cat=/run/log/cvminit/tpm2-measure.log --standin-cat=/run/cvminit/attestation/evidence.json --standin-hex=/run/cvminit/attestation/report.bin"
 CONF
 )
-cmdline="quiet"
+# what /proc/cmdline will show (vm.py's console=ttyS0 panic=-1, then --append):
+# the mock TEE's measurement covers all of it, as a real one does
+append="quiet"
+cmdline="console=ttyS0 panic=-1 $append"
 protected_initramfs_build --config "$cfg" --file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
 # the published document, made before the first boot (swtpm's banks, in the TPM's order)
 "$CVMINIT" measure --initramfs "$INITRD" --config "$cfg" --cmdline "$cmdline" --test-build \
 	--banks sha1,sha256,sha384 --root-uuid "$(luks_value 3 UUID)" --jobs-uuid "$(luks_value 5 UUID)" \
 	--output "$WORK/measurements.json" || die "cvminit measure failed"
-boot --swtpm "$TPM_STATE" --append "$cmdline"
+boot --swtpm "$TPM_STATE" --append "$append"
 
 expect_vm_exit 0
 expect_poweroff
@@ -42,6 +46,9 @@ def check(what, got, want):
         ok = False
         print('# %s: boot shows %r, measurements say %r' % (what, got, want))
 img = open(sys.argv[3], 'rb').read()
+ev = m['tpm2']['events']
+check('p6 measured after p2 and p4', [e.split(':')[2] for e in ev[:3]], ['boot', 'config', 'data'])
+check('p6 in the evidence', m['verity']['data'] == 'none', False)
 check('initramfs sha256', hashlib.sha256(img).hexdigest(), m['initramfs']['sha256'])
 check('initramfs sha384', hashlib.sha384(img).hexdigest(), m['initramfs']['sha384'])
 pcr = [l.split()[-1] for l in lines if l.startswith('PROBE: pcr 15 sha256 ')]
@@ -57,5 +64,6 @@ check('evidence.json', ev[:1], [m['evidence']])
 pre = 'STANDIN: hex /run/cvminit/attestation/report.bin: '
 rep = [bytes.fromhex(l[len(pre):]) for l in lines if l.startswith(pre)]
 check('REPORT_DATA of report.bin', rep[0][0x50:0x90].hex() if rep else None, m['report_data'])
+check('MEASUREMENT of report.bin (mock TEE)', rep[0][0x90:0xC0].hex() if rep else None, m.get('mock_tee_measurement'))
 sys.exit(0 if ok else 1)
 PY

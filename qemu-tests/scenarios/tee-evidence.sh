@@ -8,9 +8,10 @@ source "$REPO/qemu-tests/lib.sh"
 # ==== expected strings =====================================================
 E_MOCK='cvminit: tee: MOCK TEE (TEST BUILD): reports are signed by a test key'
 E_ATTEST_RE='^cvminit: attest: SNP report from mock \(1184 bytes\), REPORT_DATA sha512\(evidence\.json\) [0-9a-f]{16}\.\.\.; launch measurement [A-Za-z0-9+/]{64}$'
-E_EVIDENCE_RE='^\{"format":"cvminit-evidence/1","verity":\{"boot":"none","config":"none"\},"luks":\{"root":"none","jobs":"none"\},"config_sha256":"[0-9a-f]{64}","eventlog_sha256":"(none|[0-9a-f]{64})","nonce":"00112233"\}$'
-# the mock's fixed launch measurement: SHA-384 of this label
-E_MEASUREMENT=$(printf '%s' 'cvminit mock SEV-SNP launch measurement' | sha384sum | cut -c1-96)
+E_EVIDENCE_RE='^\{"format":"cvminit-evidence/1","verity":\{"boot":"none","config":"none","data":"none"\},"luks":\{"root":"none","jobs":"none"\},"config_sha256":"[0-9a-f]{64}","eventlog_sha256":"(none|[0-9a-f]{64})","nonce":"00112233"\}$'
+# the mock's launch measurement covers the configuration and the command
+# line (tee/mock_measure.h): predicted below with `cvminit measure`
+CMDLINE_APPEND="cvminit.attest_nonce=00112233"
 # ===========================================================================
 
 chain=$WORK/chain
@@ -25,7 +26,9 @@ CONF
 )
 disk_build
 initramfs_build --config "$cfg" --file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
-boot --append "cvminit.attest_nonce=00112233"
+E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1 $CMDLINE_APPEND")
+[[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
+boot --append "$CMDLINE_APPEND"
 
 expect_vm_exit 0
 expect_poweroff
@@ -42,7 +45,7 @@ printf '%s' "$report_hex" | xxd -r -p > "$WORK/report.bin"
 rd=$(printf '%s' "$evidence" | sha512sum | cut -c1-128)
 measurement_line=$(sed -n 's/^Measurement: //p' "$CONSOLE_TXT" | head -n1)
 [ "$(printf '%s' "$measurement_line" | base64 -d | xxd -p -c 64)" = "$E_MEASUREMENT" ] ||
-	fail "Measurement line does not decode to the mock's measurement"
+	fail "Measurement line does not decode to the predicted measurement $E_MEASUREMENT"
 set +e
 "$CVMINIT" report verify "$WORK/report.bin" --vcek "$chain/vcek.pem" --chain "$chain/chain.pem" \
 	--root "$chain/ark.pem" --expect-report-data "$rd" --expect-measurement "$E_MEASUREMENT" > "$WORK/verify.out" 2>&1

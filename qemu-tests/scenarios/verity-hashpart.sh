@@ -1,6 +1,7 @@
 # qemu/verity-hashpart: the other dm-verity layouts and sources of the root
 # hash. p2's hash tree sits on its own partition (PARTLABEL cvm-boot-verity,
-# slot 7, veritysetup format DATA HASH) instead of appended; both p2 and p4
+# slot 7, veritysetup format DATA HASH) instead of appended, its data size
+# pinned by BOOT_VERITY_DATA_SIZE (verity_config adds it); both p2 and p4
 # are fully verified before activation (VERITY_PREVERIFY=all); p4's root hash
 # comes from the (measured) kernel command line, cvminit.config_roothash=,
 # which overrides a stale one in the embedded configuration. The boot
@@ -33,6 +34,7 @@ $(protected_config --set VERITY_PREVERIFY=all --set "CONFIG_VERITY_ROOTHASH=$sta
 LAUNCHER_ARGS="--standin-cat=/boot/BOOT-MARKER --standin-cat=/opt/nvflare/config/CONFIG-MARKER"
 CONF
 )
+grep -qx "BOOT_VERITY_DATA_SIZE=$(( $(verity_value 2 DATA_BLOCKS) * 4096 ))" "$cfg" || die "p2's data size is not pinned"
 protected_initramfs_build --config "$cfg"
 boot --append "cvminit.config_roothash=$real"
 

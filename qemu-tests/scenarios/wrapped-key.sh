@@ -12,7 +12,6 @@ E_JOBS_PROMPT='Passphrase for jobs (/dev/vda5): '
 E_OFFER="cvminit: jobstore: jobs: the key may be typed, or sealed to this boot: run 'cvminit key wrap' on the challenge below and paste its cvminit-wrapped line at the prompt"
 E_CHALLENGE_RE='^cvminit-challenge: [A-Za-z0-9+/]+=*$'
 E_OPENED_RE='^cvminit: jobstore: jobs: /dev/vda5 opened as /dev/mapper/cvm-jobs \(LUKS2, key from prompt, [0-9]+ ms\)$'
-E_MEASUREMENT=$(printf '%s' 'cvminit mock SEV-SNP launch measurement' | sha384sum | cut -c1-96)
 # ===========================================================================
 
 chain=$WORK/chain
@@ -27,6 +26,9 @@ LAUNCHER_ARGS="--standin-cat=/opt/nvflare/jobs/JOBS-MARKER"
 CONF
 )
 protected_initramfs_build --config "$cfg" --file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
+# the owner expects the measurement `cvminit measure` predicts for this image
+E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
+[[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
 wrap="'$CVMINIT' key wrap --challenge - --key '$WORK/owner.key' --vcek '$chain/vcek.pem' --chain '$chain/chain.pem' --root '$chain/ark.pem' --expect-measurement $E_MEASUREMENT 2>'$WORK/wrap.err' | tee '$WORK/wrapped.txt'"
 boot --expect "$(rx_quote "$E_JOBS_PROMPT")" --send-cmd "$wrap"
 

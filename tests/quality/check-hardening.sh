@@ -40,6 +40,8 @@ FORBIDDEN_RELEASE=(
 	"/etc/cvminit/keys/"    # default key-file paths
 	"ROOT_KEYFILE"          # test-build-only configuration keys
 	"JOBS_KEYFILE"
+	"MOCK_TEE_TCB"          # the mock's committed TCB (issue 12)
+	"mock SEV-SNP launch measurement"  # the mock's measurement label
 	"|keyfile"              # "keyfile" as a key-source choice
 	"|mock"                 # "mock" as a TEE choice
 	"key file %s"           # the key-file source's messages
