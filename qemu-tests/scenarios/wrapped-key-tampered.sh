@@ -9,7 +9,6 @@ E_JOBS_PROMPT='Passphrase for jobs (/dev/vda5): '
 E_REJECT='cvminit: jobstore: wrapped key rejected: it does not decrypt (tampered or corrupted) (%s left)'
 E_FATAL_STAGE=jobstore
 E_FATAL_REASON='no valid passphrase or wrapped key for jobs after 3 tries'
-E_MEASUREMENT=$(printf '%s' 'cvminit mock SEV-SNP launch measurement' | sha384sum | cut -c1-96)
 # ===========================================================================
 
 chain=$WORK/chain
@@ -23,6 +22,8 @@ $(protected_config)
 CONF
 )
 protected_initramfs_build --config "$cfg" --file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
+E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
+[[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
 # The owner wraps correctly; the host flips one base64 character of the
 # ciphertext (near the end of the line) before it reaches the guest.
 tamper="'$CVMINIT' key wrap --challenge - --key '$WORK/owner.key' --vcek '$chain/vcek.pem' --chain '$chain/chain.pem' --root '$chain/ark.pem' --expect-measurement $E_MEASUREMENT 2>>'$WORK/wrap.err' | python3 -c 'import sys; l=sys.stdin.read().rstrip(); i=len(l)-12; c=\"B\" if l[i]!=\"B\" else \"C\"; print(l[:i]+c+l[i+1:])'"
