@@ -9,6 +9,8 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdh.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/hkdf.h>
@@ -17,11 +19,17 @@
 #include <mbedtls/sha512.h>
 
 #define MAGIC "CW1"
+#define MAGIC_SIGNED "CW2"
 #define MAGIC_LEN 3
 #define FPR_LEN 32
 #define NONCE_LEN 12
 #define TAG_LEN 16
 #define HEAD_LEN (MAGIC_LEN + FPR_LEN + WRAP_PUB_LEN + NONCE_LEN)
+/* CW2: the head also carries the purpose byte (so GCM authenticates it),
+ * and an ECDSA P-384 signature (r || s, big-endian) ends the line. */
+#define HEAD2_LEN (HEAD_LEN + 1)
+#define SIG_LEN 96
+#define SIG_LABEL "cvminit-wrap-signature/1"
 /* The plaintext is u16 length || key || zeros, padded to a multiple of this,
  * so the line does not tell the key's length. */
 #define PAD_BLOCK 512
@@ -37,6 +45,9 @@ struct wrap_guest {
 	mbedtls_ecp_point q;
 	uint8_t pub[WRAP_PUB_LEN];
 	uint8_t report_hash[64]; /* SHA-384 in the first 48 bytes */
+	int has_signer;          /* only lines signed by signer for purpose open */
+	uint8_t signer[WRAP_PUB_LEN];
+	uint8_t purpose;
 };
 
 struct rng {
@@ -106,6 +117,53 @@ const uint8_t *wrap_guest_pub(const struct wrap_guest *w)
 void wrap_guest_set_report(struct wrap_guest *w, const uint8_t *report, size_t len)
 {
 	mbedtls_sha512(report, len, w->report_hash, 1);
+}
+
+void wrap_guest_require_signer(struct wrap_guest *w, const uint8_t signer[WRAP_PUB_LEN], enum wrap_purpose purpose)
+{
+	memcpy(w->signer, signer, WRAP_PUB_LEN);
+	w->purpose = (uint8_t)purpose;
+	w->has_signer = 1;
+}
+
+/* SHA-384(label || NUL || SHA-384(report) || signed bytes): what the sender
+ * signs. The report hash ties the signature to this boot's challenge. */
+static int sig_hash(const uint8_t report_hash[48], const uint8_t *body, size_t len, uint8_t out[64])
+{
+	mbedtls_sha512_context c;
+	int r;
+
+	mbedtls_sha512_init(&c);
+	r = mbedtls_sha512_starts(&c, 1) ||
+	    mbedtls_sha512_update(&c, (const unsigned char *)SIG_LABEL, sizeof(SIG_LABEL)) ||
+	    mbedtls_sha512_update(&c, report_hash, 48) || mbedtls_sha512_update(&c, body, len) ||
+	    mbedtls_sha512_finish(&c, out);
+	mbedtls_sha512_free(&c);
+	return r ? -EIO : 0;
+}
+
+/* The signature over body by the pinned signer: 0, or -EACCES. */
+static int check_signature(const struct wrap_guest *w, const uint8_t *body, size_t len, const uint8_t sig[SIG_LEN])
+{
+	mbedtls_ecp_group grp;
+	mbedtls_ecp_point q;
+	mbedtls_mpi r, s;
+	uint8_t h[64];
+	int rc;
+
+	mbedtls_ecp_group_init(&grp);
+	mbedtls_ecp_point_init(&q);
+	mbedtls_mpi_init(&r);
+	mbedtls_mpi_init(&s);
+	rc = sig_hash(w->report_hash, body, len, h) || mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP384R1) ||
+	     mbedtls_ecp_point_read_binary(&grp, &q, w->signer, WRAP_PUB_LEN) || mbedtls_ecp_check_pubkey(&grp, &q) ||
+	     mbedtls_mpi_read_binary(&r, sig, SIG_LEN / 2) || mbedtls_mpi_read_binary(&s, sig + SIG_LEN / 2, SIG_LEN / 2) ||
+	     mbedtls_ecdsa_verify(&grp, h, 48, &q, &r, &s);
+	mbedtls_mpi_free(&r);
+	mbedtls_mpi_free(&s);
+	mbedtls_ecp_point_free(&q);
+	mbedtls_ecp_group_free(&grp);
+	return rc ? -EACCES : 0;
 }
 
 int wrap_report_data(const char *evidence, size_t evlen, const uint8_t pub[WRAP_PUB_LEN], uint8_t out[64])
@@ -229,10 +287,13 @@ int wrap_open(struct wrap_guest *w, const char *text, struct secret *key)
 	struct rng rng;
 	int r;
 
+	secret_clear(key); /* nothing of an earlier key survives a refusal */
 	if (!buf)
 		return -EBADMSG;
-	if (len < HEAD_LEN + TAG_LEN + PAD_BLOCK || (len - HEAD_LEN - TAG_LEN) % PAD_BLOCK ||
-	    len - HEAD_LEN - TAG_LEN > padded_len(WRAP_KEY_MAX) || memcmp(buf, MAGIC, MAGIC_LEN)) {
+	int is_signed = len >= MAGIC_LEN && !memcmp(buf, MAGIC_SIGNED, MAGIC_LEN);
+	size_t head = is_signed ? HEAD2_LEN : HEAD_LEN, tail = TAG_LEN + (is_signed ? SIG_LEN : 0);
+	if ((!is_signed && (len < MAGIC_LEN || memcmp(buf, MAGIC, MAGIC_LEN))) || len < head + tail + PAD_BLOCK ||
+	    (len - head - tail) % PAD_BLOCK || len - head - tail > padded_len(WRAP_KEY_MAX)) {
 		free(buf);
 		return -EBADMSG;
 	}
@@ -241,8 +302,15 @@ int wrap_open(struct wrap_guest *w, const char *text, struct secret *key)
 		free(buf);
 		return -ESTALE;
 	}
-	const uint8_t *host_pub = buf + MAGIC_LEN + FPR_LEN, *nonce = host_pub + WRAP_PUB_LEN, *ct = nonce + NONCE_LEN;
-	size_t ctlen = len - HEAD_LEN - TAG_LEN;
+	/* With a pinned sender only its signature, for this purpose and this
+	 * challenge, lets the line be decrypted at all. */
+	if (w->has_signer && (!is_signed || buf[HEAD_LEN] != w->purpose ||
+			      check_signature(w, buf, len - SIG_LEN, buf + len - SIG_LEN) < 0)) {
+		free(buf);
+		return -EACCES;
+	}
+	const uint8_t *host_pub = buf + MAGIC_LEN + FPR_LEN, *nonce = host_pub + WRAP_PUB_LEN, *ct = buf + head;
+	size_t ctlen = len - head - tail;
 	r = rng_init(&rng);
 	if (r == 0)
 		r = ecdh(&w->grp, &w->d, host_pub, z, &rng);
@@ -255,7 +323,7 @@ int wrap_open(struct wrap_guest *w, const char *text, struct secret *key)
 	if (r == 0) {
 		mbedtls_gcm_init(&gcm);
 		r = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, k, 256) ||
-			    mbedtls_gcm_auth_decrypt(&gcm, ctlen, nonce, NONCE_LEN, buf, HEAD_LEN, ct + ctlen, TAG_LEN, ct,
+			    mbedtls_gcm_auth_decrypt(&gcm, ctlen, nonce, NONCE_LEN, buf, head, ct + ctlen, TAG_LEN, ct,
 						     plain->data)
 			? -EPERM
 			: 0;
@@ -348,7 +416,37 @@ int wrap_challenge_parse(const char *text, struct wrap_challenge *out, char *err
 	return 0;
 }
 
+static int ecdsa_sign_raw(mbedtls_pk_context *pk, const uint8_t hash[48], uint8_t sig[SIG_LEN], struct rng *rng)
+{
+	mbedtls_ecp_keypair *kp = mbedtls_pk_ec(*pk);
+	mbedtls_ecp_group grp;
+	mbedtls_ecp_point q;
+	mbedtls_mpi r, s, d;
+	int rc;
+
+	mbedtls_ecp_group_init(&grp);
+	mbedtls_ecp_point_init(&q);
+	mbedtls_mpi_init(&r);
+	mbedtls_mpi_init(&s);
+	mbedtls_mpi_init(&d);
+	rc = !kp || mbedtls_ecp_export(kp, &grp, &d, &q) || grp.id != MBEDTLS_ECP_DP_SECP384R1 ||
+	     mbedtls_ecdsa_sign(&grp, &r, &s, &d, hash, 48, mbedtls_ctr_drbg_random, &rng->drbg) ||
+	     mbedtls_mpi_write_binary(&r, sig, SIG_LEN / 2) || mbedtls_mpi_write_binary(&s, sig + SIG_LEN / 2, SIG_LEN / 2);
+	mbedtls_mpi_free(&r);
+	mbedtls_mpi_free(&s);
+	mbedtls_mpi_free(&d);
+	mbedtls_ecp_point_free(&q);
+	mbedtls_ecp_group_free(&grp);
+	return rc ? -EIO : 0;
+}
+
 int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, char **line)
+{
+	return wrap_seal_signed(c, key, klen, NULL, WRAP_PURPOSE_JOBS, line);
+}
+
+int wrap_seal_signed(const struct wrap_challenge *c, const uint8_t *key, size_t klen, mbedtls_pk_context *signer,
+		     enum wrap_purpose purpose, char **line)
 {
 	mbedtls_ecp_group grp;
 	mbedtls_mpi d;
@@ -356,7 +454,8 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 	mbedtls_gcm_context gcm;
 	struct rng rng;
 	uint8_t z[48], k[32], report_hash[64];
-	size_t olen = 0, plen = padded_len(klen), len = HEAD_LEN + plen + TAG_LEN;
+	size_t head = signer ? HEAD2_LEN : HEAD_LEN;
+	size_t olen = 0, plen = padded_len(klen), len = head + plen + TAG_LEN + (signer ? SIG_LEN : 0);
 	uint8_t *buf, *plain;
 	int r;
 
@@ -377,7 +476,9 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 	mbedtls_mpi_init(&d);
 	mbedtls_ecp_point_init(&q);
 	mbedtls_gcm_init(&gcm);
-	memcpy(buf, MAGIC, MAGIC_LEN);
+	memcpy(buf, signer ? MAGIC_SIGNED : MAGIC, MAGIC_LEN);
+	if (signer)
+		buf[HEAD_LEN] = (uint8_t)purpose;
 	mbedtls_sha256(c->pub, WRAP_PUB_LEN, buf + MAGIC_LEN, 0);
 	mbedtls_sha512(c->report, c->report_len, report_hash, 1);
 	r = rng_init(&rng);
@@ -394,8 +495,15 @@ int wrap_seal(const struct wrap_challenge *c, const uint8_t *key, size_t klen, c
 		r = derive(z, sizeof(z), report_hash, c->pub, buf + MAGIC_LEN + FPR_LEN, k);
 	if (r == 0 && (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, k, 256) ||
 		       mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, plen, buf + MAGIC_LEN + FPR_LEN + WRAP_PUB_LEN,
-						 NONCE_LEN, buf, HEAD_LEN, plain, buf + HEAD_LEN, TAG_LEN, buf + HEAD_LEN + plen)))
+						 NONCE_LEN, buf, head, plain, buf + head, TAG_LEN, buf + head + plen)))
 		r = -EIO;
+	if (r == 0 && signer) {
+		uint8_t h[64];
+		size_t body = head + plen + TAG_LEN;
+		r = sig_hash(report_hash, buf, body, h);
+		if (r == 0)
+			r = ecdsa_sign_raw(signer, h, buf + body, &rng);
+	}
 	if (r == 0) {
 		char *b = b64(buf, len);
 		size_t n = b ? strlen(WRAPPED_PREFIX) + strlen(b) + 1 : 0;

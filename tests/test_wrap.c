@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include <mbedtls/base64.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
 
 #include "crypto/secret.h"
 #include "crypto/wrap.h"
@@ -250,6 +253,126 @@ static void challenge_parse_errors(void)
 	free(line);
 }
 
+/* ---- authenticated lines (CW2) ------------------------------------------ */
+
+static mbedtls_pk_context owner, stranger;
+static uint8_t owner_pub[WRAP_PUB_LEN];
+
+static void p384_key(mbedtls_pk_context *pk, uint8_t pub[WRAP_PUB_LEN])
+{
+	mbedtls_entropy_context ent;
+	mbedtls_ctr_drbg_context drbg;
+	size_t olen = 0;
+
+	mbedtls_entropy_init(&ent);
+	mbedtls_ctr_drbg_init(&drbg);
+	mbedtls_pk_init(pk);
+	if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0) ||
+	    mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) ||
+	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP384R1, mbedtls_pk_ec(*pk), mbedtls_ctr_drbg_random, &drbg))
+		abort();
+	if (pub && mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp),
+						  &mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(Q), MBEDTLS_ECP_PF_UNCOMPRESSED,
+						  &olen, pub, WRAP_PUB_LEN))
+		abort();
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&ent);
+}
+
+static char *signed_for(struct wrap_guest *g, const char *k, mbedtls_pk_context *by, enum wrap_purpose p)
+{
+	struct wrap_challenge c = challenge_of(g);
+	char *line = NULL;
+	if (wrap_seal_signed(&c, (const uint8_t *)k, strlen(k), by, p, &line) != 0 || !line)
+		abort();
+	wrap_challenge_free(&c);
+	return line;
+}
+
+/* A guest that pins the owner's key for the job store. */
+static struct wrap_guest *pinned_guest(void)
+{
+	struct wrap_guest *g = NULL;
+	if (wrap_guest_new(&g) != 0)
+		abort();
+	wrap_guest_set_report(g, report, sizeof(report));
+	wrap_guest_require_signer(g, owner_pub, WRAP_PURPOSE_JOBS);
+	return g;
+}
+
+static void signed_line_opens_at_pinned_guest(void)
+{
+	struct wrap_guest *g = pinned_guest();
+	char *line = signed_for(g, "owner's key", &owner, WRAP_PURPOSE_JOBS);
+	CHECK_INT(wrap_open(g, line + strlen(WRAPPED_PREFIX), key), 0);
+	CHECK_INT(key->len, strlen("owner's key"));
+	CHECK_MEM(key->data, "owner's key", key->len);
+	/* an unpinned guest opens a signed line too (nothing to check it against) */
+	char *l2 = signed_for(guest, "k2", &owner, WRAP_PURPOSE_JOBS);
+	CHECK_INT(wrap_open(guest, l2 + strlen(WRAPPED_PREFIX), key), 0);
+	free(l2);
+	free(line);
+	wrap_guest_free(g);
+}
+
+static void pinned_guest_refuses_what_the_owner_did_not_sign(void)
+{
+	struct wrap_guest *g = pinned_guest();
+	/* anyone who saw the challenge can wrap a key of their own: unsigned */
+	char *plain = sealed_for(g, "host's key");
+	CHECK_INT(wrap_open(g, plain + strlen(WRAPPED_PREFIX), key), -EACCES);
+	CHECK_INT(key->len, 0);
+	/* signed by another key */
+	char *forged = signed_for(g, "host's key", &stranger, WRAP_PURPOSE_JOBS);
+	CHECK_INT(wrap_open(g, forged + strlen(WRAPPED_PREFIX), key), -EACCES);
+	/* the owner's line made for another prompt (p3's) */
+	char *root = signed_for(g, "owner's key", &owner, WRAP_PURPOSE_ROOT);
+	CHECK_INT(wrap_open(g, root + strlen(WRAPPED_PREFIX), key), -EACCES);
+	/* the owner's signed line for another boot: stale before anything else */
+	char *stale = signed_for(other, "owner's key", &owner, WRAP_PURPOSE_JOBS);
+	CHECK_INT(wrap_open(g, stale + strlen(WRAPPED_PREFIX), key), -ESTALE);
+	free(plain);
+	free(forged);
+	free(root);
+	free(stale);
+	wrap_guest_free(g);
+}
+
+static void signed_line_tampering_is_refused(void)
+{
+	struct wrap_guest *g = pinned_guest();
+	char *line = signed_for(g, "owner's key", &owner, WRAP_PURPOSE_JOBS);
+	const char *b = line + strlen(WRAPPED_PREFIX);
+	size_t len = 0;
+	uint8_t raw[4096];
+	CHECK_INT(mbedtls_base64_decode(raw, sizeof(raw), &len, (const unsigned char *)b, strlen(b)), 0);
+	/* every region: magic, fingerprint, host key, nonce, purpose, ciphertext, tag, signature */
+	size_t at[] = { 2, 3 + 5, 3 + 32 + 40, 3 + 32 + 97 + 3, 3 + 32 + 97 + 12, 200, len - 96 - 3, len - 40, len - 1 };
+	int want[] = { -EBADMSG, -ESTALE, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES };
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		char *t = tamper(line, at[i], 0x01);
+		int r = wrap_open(g, t, key);
+		if (r != want[i])
+			TH_FAIL("byte %zu changed: wrap_open gave %d, want %d", at[i], r, want[i]);
+		CHECK_INT(key->len, 0);
+		free(t);
+	}
+	free(line);
+	wrap_guest_free(g);
+}
+
+static void seal_refuses_a_non_p384_signer(void)
+{
+	mbedtls_pk_context rsa;
+	struct wrap_challenge c = challenge_of(guest);
+	char *line = NULL;
+	mbedtls_pk_init(&rsa);
+	CHECK_INT(wrap_seal_signed(&c, (const uint8_t *)"k", 1, &rsa, WRAP_PURPOSE_JOBS, &line), -EIO);
+	CHECK(line == NULL);
+	mbedtls_pk_free(&rsa);
+	wrap_challenge_free(&c);
+}
+
 int main(void)
 {
 	if (wrap_guest_new(&guest) != 0 || wrap_guest_new(&other) != 0 || secret_new(&key, WRAP_KEY_MAX) != 0) {
@@ -268,6 +391,14 @@ int main(void)
 	TEST(tampered_lines_do_not_decrypt);
 	TEST(malformed_lines);
 	TEST(challenge_parse_errors);
+	p384_key(&owner, owner_pub);
+	p384_key(&stranger, NULL);
+	TEST(signed_line_opens_at_pinned_guest);
+	TEST(pinned_guest_refuses_what_the_owner_did_not_sign);
+	TEST(signed_line_tampering_is_refused);
+	TEST(seal_refuses_a_non_p384_signer);
+	mbedtls_pk_free(&owner);
+	mbedtls_pk_free(&stranger);
 	secret_free(key);
 	wrap_guest_free(guest);
 	wrap_guest_free(other);

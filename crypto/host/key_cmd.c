@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+
 #include "crypto/tpm2_util.h"
 #include "crypto/wrap.h"
 #include "host/commands.h"
@@ -17,12 +21,17 @@ static void usage(FILE *f)
 	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE --expect-measurement HEX\n"
 		   "                        [--expect-rtmr1 HEX --expect-rtmr2 HEX (TDX)] [--expect-rtmr0|3 HEX]\n"
 		   "                        [--vcek CERT --chain PEM] [--root CERT] [policy options]\n"
+		   "                        [--sign-key KEY.pem [--purpose jobs|root]]\n"
+		   "       cvminit key pubkey --sign-key KEY.pem\n"
 		   "\n"
 		   "Verifies the attestation report in the cvminit-challenge line of FILE (a console log\n"
 		   "or just that line): its signature chain, its policy, the expected measurement, and\n"
 		   "that its REPORT_DATA binds the challenge's public key and evidence. Only then prints\n"
 		   "one line, cvminit-wrapped: ..., the content of KEYFILE (without a final newline)\n"
 		   "encrypted to that boot's key. Paste it at the CVM's job-store prompt.\n"
+		   "--sign-key signs the line (EC P-384): a CVM that pins this key (JOBS_OWNER_PUBKEY,\n"
+		   "ROOT_DELIVERY_PUBKEY) opens only lines it signed for that --purpose (default jobs).\n"
+		   "'key pubkey' prints the public key to pin.\n"
 		   "\n"
 		   "Expected values are required: SNP MEASUREMENT; TDX MRTD, RTMR1 and RTMR2.\n"
 		   "SNP: --vcek and --chain (ASK+ARK, extra certificates ignored) are required.\n"
@@ -49,6 +58,64 @@ static int read_key(const char *path, uint8_t **key, size_t *len)
 	return 0;
 }
 
+/* The sender's signing key: EC P-384, PEM or DER, unencrypted. */
+static int load_sign_key(const char *path, mbedtls_pk_context *pk)
+{
+	mbedtls_entropy_context ent;
+	mbedtls_ctr_drbg_context drbg;
+	int r;
+
+	mbedtls_entropy_init(&ent);
+	mbedtls_ctr_drbg_init(&drbg);
+	r = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, (const unsigned char *)"cvminit-key", 11);
+	if (r == 0)
+		r = mbedtls_pk_parse_keyfile(pk, path, NULL, mbedtls_ctr_drbg_random, &drbg);
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&ent);
+	if (r != 0) {
+		fprintf(stderr, "cvminit key: %s: not a readable private key (PEM or DER, unencrypted)\n", path);
+		return -1;
+	}
+	if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY || mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp).id != MBEDTLS_ECP_DP_SECP384R1) {
+		fprintf(stderr, "cvminit key: %s: the signing key must be EC P-384 (openssl ecparam -name secp384r1 -genkey)\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
+/* `cvminit key pubkey --sign-key PEM`: the public half as the configuration
+ * pins it (an uncompressed SEC1 point, hex). */
+static int cmd_pubkey(int argc, char **argv)
+{
+	mbedtls_pk_context pk;
+	uint8_t pub[WRAP_PUB_LEN];
+	size_t olen = 0;
+	int rc;
+
+	if (argc != 3 || strcmp(argv[1], "--sign-key")) {
+		fprintf(stderr, "usage: cvminit key pubkey --sign-key KEY.pem\n"
+				"prints the key's public point (hex) for JOBS_OWNER_PUBKEY / ROOT_DELIVERY_PUBKEY\n");
+		return EXIT_USAGE;
+	}
+	mbedtls_pk_init(&pk);
+	rc = load_sign_key(argv[2], &pk) < 0 ? EXIT_USAGE : EXIT_OK;
+	if (rc == EXIT_OK) {
+		const mbedtls_ecp_keypair *kp = mbedtls_pk_ec(pk);
+		if (mbedtls_ecp_point_write_binary(&kp->MBEDTLS_PRIVATE(grp), &kp->MBEDTLS_PRIVATE(Q),
+						   MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, pub, sizeof(pub)) != 0 ||
+		    olen != sizeof(pub))
+			rc = EXIT_FAIL;
+	}
+	mbedtls_pk_free(&pk);
+	if (rc == EXIT_OK) {
+		for (size_t i = 0; i < sizeof(pub); i++)
+			printf("%02x", pub[i]);
+		printf("\n");
+	}
+	return rc;
+}
+
 static int cmd_wrap(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -62,8 +129,11 @@ static int cmd_wrap(int argc, char **argv)
 		{ "vmpl", required_argument, NULL, 'P' }, { "min-report-version", required_argument, NULL, 'P' },
 		{ "min-tcb", required_argument, NULL, 'P' }, { "td-attributes-allowed", required_argument, NULL, 'P' },
 		{ "expect-xfam", required_argument, NULL, 'P' }, { "min-tee-tcb-svn", required_argument, NULL, 'P' },
+		{ "sign-key", required_argument, NULL, 's' }, { "purpose", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
+	const char *sign_key = NULL;
+	enum wrap_purpose purpose = WRAP_PURPOSE_JOBS;
 	struct verify_opts vo = { .file = "challenge report", .quiet = 1 };
 	const char *challenge = NULL, *keyfile = NULL;
 	struct wrap_challenge c;
@@ -105,6 +175,14 @@ static int cmd_wrap(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		}
+		case 's': sign_key = optarg; break;
+		case 'u':
+			if (!strcmp(optarg, "jobs") || !strcmp(optarg, "root")) {
+				purpose = !strcmp(optarg, "jobs") ? WRAP_PURPOSE_JOBS : WRAP_PURPOSE_ROOT;
+				break;
+			}
+			fprintf(stderr, "cvminit key wrap: --purpose is jobs (p5's key) or root (p3's provisioning or recovery key)\n");
+			return EXIT_USAGE;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -164,7 +242,13 @@ static int cmd_wrap(int argc, char **argv)
 		wrap_challenge_free(&c);
 		return EXIT_USAGE;
 	}
-	rc = wrap_seal(&c, key, klen, &line) < 0 ? EXIT_FAIL : EXIT_OK;
+	mbedtls_pk_context pk;
+	mbedtls_pk_init(&pk);
+	if (sign_key && load_sign_key(sign_key, &pk) < 0)
+		rc = EXIT_USAGE;
+	else
+		rc = wrap_seal_signed(&c, key, klen, sign_key ? &pk : NULL, purpose, &line) < 0 ? EXIT_FAIL : EXIT_OK;
+	mbedtls_pk_free(&pk);
 	explicit_bzero(key, klen);
 	free(key);
 	wrap_challenge_free(&c);
@@ -178,6 +262,8 @@ int cmd_key(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "wrap"))
 		return cmd_wrap(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "pubkey"))
+		return cmd_pubkey(argc - 1, argv + 1);
 	usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 	return argc >= 2 && !strcmp(argv[1], "--help") ? EXIT_OK : EXIT_USAGE;
 }
