@@ -364,6 +364,19 @@ static void snp_key_rules(void)
 	CHECK_INT(policy("JOBS_KEY_SOURCE=snp-derived\n", true), -EINVAL);
 }
 
+static void volume_key_pins(void)
+{
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=" RH "\nJOBS_VOLUME_KEY_PIN=" RH "\n", true), 0);
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=\"\"\n", true), 0);
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=0123456789abcdef\n", true), -EINVAL);
+	CHECK_STR(err, "ROOT_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
+		       "or empty");
+	CHECK_INT(policy("JOBS_VOLUME_KEY_PIN=00\n", true), -EINVAL);
+	CHECK_STR(err, "JOBS_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
+		       "or empty");
+	CHECK_INT(parse("ROOT_VOLUME_KEY_PIN=" RH "zz\n"), -EINVAL);
+}
+
 static void test_build_allows_plain(void)
 {
 	CHECK_INT(policy("ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\n", true), 0);
@@ -433,6 +446,7 @@ int main(void)
 	TEST(test_build_allows_plain);
 	TEST(tpm2_rules);
 	TEST(snp_key_rules);
+	TEST(volume_key_pins);
 	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);
 	return TH_END();
