@@ -146,11 +146,13 @@ int stage_measure(struct boot_ctx *ctx)
 
 /* The separator, unless it is in already; closes the TPM. 1 when
  * extended, 0 when there was nothing to cap, <0 (reason logged). */
-static int cap(struct boot_ctx *ctx)
+static int cap(struct boot_ctx *ctx, char *value, size_t vlen)
 {
 	struct measure_events ev;
 	int r = 0;
 
+	if (vlen)
+		value[0] = '\0';
 	if (ctx->capped || (!ctx->tpm && !ctx->measured))
 		return 0;
 	r = build_events(ctx, &ev);
@@ -158,6 +160,12 @@ static int cap(struct boot_ctx *ctx)
 		r = measure_one(ctx, &ev.ev[ev.count - 1]);
 	if (r == 0)
 		ctx->capped = true;
+	if (r == 0 && ctx->tpm && vlen) {
+		uint8_t v[TPM2_MAX_DIGEST];
+		char err[128];
+		if (tpm2_pcr_read(ctx->tpm, cfg_uint(&ctx->cfg, CFG_MEASURE_PCR), TPM2_ALG_SHA256, v, err, sizeof(err)) == 0)
+			tpm2_hex_encode(v, 32, value, vlen);
+	}
 	if (ctx->tpm) {
 		tpm2_close(ctx->tpm);
 		ctx->tpm = NULL;
@@ -167,7 +175,7 @@ static int cap(struct boot_ctx *ctx)
 
 int measure_separator(struct boot_ctx *ctx)
 {
-	int r = cap(ctx);
+	int r = cap(ctx, NULL, 0);
 
 	if (r > 0)
 		log_line(&ctx->log, LOG_INFO, "separator extended into PCR %u: the system key can no longer be unsealed",
@@ -175,7 +183,7 @@ int measure_separator(struct boot_ctx *ctx)
 	return r < 0 ? r : 0;
 }
 
-int measure_cap(struct boot_ctx *ctx)
+int measure_cap(struct boot_ctx *ctx, char *sha256_hex, size_t len)
 {
-	return cap(ctx);
+	return cap(ctx, sha256_hex, len);
 }

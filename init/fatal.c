@@ -55,7 +55,7 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 	const char *stage = ctx->log.stage;
 	int reboot_wanted = cfg_is(&ctx->cfg, CFG_ON_FAILURE, "reboot");
 	static char names[HALT_MAX][HALT_NAME_MAX];
-	char removed[512] = "", kept[512] = "", busy[512] = "", pcr[160];
+	char removed[512] = "", kept[512] = "", busy[512] = "", pcr[200], value[65];
 	unsigned pcrno = cfg_uint(&ctx->cfg, CFG_MEASURE_PCR), n, unmounted;
 	size_t wiped;
 	int r;
@@ -73,9 +73,10 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 	ctx->log.stage = "halt";
 
 	/* 1. the separator, before anything else can go wrong */
-	r = measure_cap(ctx);
+	r = measure_cap(ctx, value, sizeof(value));
 	if (r > 0)
-		snprintf(pcr, sizeof(pcr), "PCR %u capped", pcrno);
+		snprintf(pcr, sizeof(pcr), "PCR %u capped%s%s%s", pcrno, value[0] ? " (sha256 " : "", value,
+			 value[0] ? ")" : "");
 	else if (r == 0)
 		snprintf(pcr, sizeof(pcr), "PCR %u %s", pcrno, ctx->capped ? "capped before" : "not measured");
 	else
