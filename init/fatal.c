@@ -85,8 +85,10 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 	unmounted = unmount_sysroot(ctx, busy, sizeof(busy));
 	n = halt_our_mappings(ctx->sysfs, names, HALT_MAX);
 	for (unsigned i = n; i-- > 0;) {
-		r = crypt_deactivate(NULL, names[i]);
-		append(r < 0 ? kept : removed, r < 0 ? sizeof(kept) : sizeof(removed), names[i]);
+		if (crypt_deactivate(NULL, names[i]) < 0)
+			append(kept, sizeof(kept), names[i]);
+		else
+			append(removed, sizeof(removed), names[i]);
 	}
 	/* 4. keys: any buffer whose owner never returned */
 	wiped = secret_wipe_all();

@@ -5,10 +5,12 @@
  *     s = b"cryptsetup:cvm-root:c7a11e00-1000-4000-8000-000000000003";
  *     print(hmac.new(vk, s, hashlib.sha256).hexdigest());
  *     print(hmac.new(vk, s, hashlib.sha384).hexdigest())'
- * the pin's parsing and comparison, and the prediction of the events. */
+ * the pin's parsing and comparison, the prediction of the events, and the
+ * fatal path's wipe of every live key buffer (crypto/secret.c). */
 #include <errno.h>
 
 #include "crypto/measure_events.h"
+#include "crypto/secret.h"
 #include "crypto/volume_key.h"
 #include "tests/harness.h"
 
@@ -153,11 +155,36 @@ static void events(void)
 	CHECK_INT(measure_events_build(&f, &ev), -EINVAL);
 }
 
+/* The fatal path's wipe: every live buffer zeroed, freed ones forgotten. */
+static void wipe_all(void)
+{
+	struct secret *a = NULL, *b = NULL;
+	size_t base = secret_wipe_all();
+
+	CHECK_INT(secret_new(&a, 64), 0);
+	CHECK_INT(secret_new(&b, 5000), 0);
+	memset(a->data, 0xa5, 64);
+	a->len = 64;
+	memset(b->data, 0x5a, 5000);
+	b->len = 5000;
+	CHECK_INT(secret_wipe_all(), base + 2);
+	CHECK_INT(a->len, 0);
+	CHECK_INT(b->len, 0);
+	for (int i = 0; i < 5000; i++)
+		if (b->data[i] || (i < 64 && a->data[i]))
+			TH_FAIL("byte %d not wiped", i);
+	secret_free(a);
+	CHECK_INT(secret_wipe_all(), base + 1);
+	secret_free(b);
+	CHECK_INT(secret_wipe_all(), base);
+}
+
 int main(void)
 {
 	TEST(event_string);
 	TEST(known_answers);
 	TEST(pins);
 	TEST(events);
+	TEST(wipe_all);
 	return TH_END();
 }

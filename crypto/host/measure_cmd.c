@@ -366,13 +366,13 @@ int cmd_measure(int argc, char **argv)
 		snprintf(why, sizeof(why), "the volume-key events' %s digests need the volume keys (the pins are sha256)",
 			 tpm2_bank_by_alg(pbank)->name);
 	} else {
-		before[0] = after[0] = '"';
+		char x[2 * TPM2_MAX_DIGEST + 1];
 		measure_predict(pbank, &facts.events, facts.events.count - 1, pv);
-		hex(pv, psize, before + 1);
-		strcat(before, "\"");
+		hex(pv, psize, x);
+		snprintf(before, sizeof(before), "\"%s\"", x);
 		measure_predict(pbank, &facts.events, facts.events.count, pv);
-		hex(pv, psize, after + 1);
-		strcat(after, "\"");
+		hex(pv, psize, x);
+		snprintf(after, sizeof(after), "\"%s\"", x);
 	}
 
 	/* the evidence document and REPORT_DATA */
