@@ -6,7 +6,7 @@
 #                          (run by crypto/host/test-tpm2-swtpm.sh in make check)
 
 TPM2_LIB_SRCS := crypto/tpm2.c crypto/tpm2_token.c crypto/tpm2_util.c crypto/eventlog.c crypto/measure_events.c \
-	crypto/secret.c
+	crypto/secret.c crypto/volume_key.c
 TPM2_HOST_SRCS := $(TPM2_LIB_SRCS) crypto/host/tpm2_cmd.c crypto/host/tpm2_tcti.c crypto/host/tpm2_facts.c \
 	crypto/host/tpm2_facts_tb.c init/config.c init/mountopts.c init/partref.c
 HOST_SRCS += $(TPM2_HOST_SRCS)
@@ -36,12 +36,14 @@ $(TPM2_TB_CONFIG): init/config.c init/config.h init/config_keys.def init/mountop
 $(B)/cvminit: $(TPM2_SWTPM_TCTI) $(TPM2_TB_CONFIG)
 
 # ---- unit tests (host gcc + ASan/UBSan, the host's json-c and mbedtls) ------
-UNIT_TESTS += tpm2_util tpm2_token eventlog
+UNIT_TESTS += tpm2_util tpm2_token eventlog volume_key
+UNIT_SRCS_volume_key := crypto/volume_key.c crypto/measure_events.c crypto/tpm2_util.c crypto/secret.c
+UNIT_LIBS_volume_key := -lmbedcrypto
 UNIT_SRCS_tpm2_util := crypto/tpm2_util.c crypto/secret.c
 UNIT_LIBS_tpm2_util := -lmbedcrypto
 UNIT_SRCS_tpm2_token := crypto/tpm2_token.c crypto/tpm2_util.c crypto/secret.c
 UNIT_LIBS_tpm2_token := -ljson-c -lmbedcrypto
-UNIT_SRCS_eventlog := crypto/eventlog.c crypto/measure_events.c crypto/tpm2_util.c crypto/secret.c
+UNIT_SRCS_eventlog := crypto/eventlog.c crypto/measure_events.c crypto/tpm2_util.c crypto/secret.c crypto/volume_key.c
 UNIT_LIBS_eventlog := -ljson-c -lmbedcrypto
 
 # ---- against swtpm (static musl program, the host tool's TCTI pair) --------

@@ -12,6 +12,7 @@
 #include "crypto/keysource.h"
 #include "crypto/snp_key.h"
 #include "crypto/tpm2_unlock.h"
+#include "crypto/volume_key.h"
 #include "crypto/wrap.h"
 #include "tee/guest.h"
 #include "init/partitions.h"
@@ -20,19 +21,16 @@ struct luks_try {
 	struct boot_ctx *ctx;
 	struct crypt_device *cd;
 	const char *name;
-	const char *label;
+	enum part_role role;
 };
 
 static int try_passphrase(void *arg, const struct secret *key)
 {
 	struct luks_try *t = arg;
-	int r = crypt_activate_by_passphrase(t->cd, t->name, CRYPT_ANY_SLOT, (const char *)key->data, key->len, 0);
+	/* volume key -> measured, compared with the pin -> activated */
+	int r = volume_key_open(t->ctx, t->cd, t->role, t->name, CRYPT_ANY_SLOT, key->data, key->len);
 
-	if (r >= 0)
-		return 0;
-	if (r == -EPERM)
-		return -EPERM; /* no keyslot opens with this key */
-	return log_fail(&t->ctx->log, r, "%s: cannot activate %s: %s", t->label, t->name, strerror(-r));
+	return r >= 0 ? 0 : r; /* -EPERM: no keyslot opens with this key; else logged */
 }
 
 /* The job-store key may arrive wrapped to this boot: a fresh key pair whose
@@ -108,7 +106,7 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 		.keyfile = cfg_str(&ctx->cfg, role == ROLE_ROOT ? CFG_ROOT_KEYFILE : CFG_JOBS_KEYFILE),
 #endif
 	};
-	struct luks_try t = { ctx, cd, name, label };
+	struct luks_try t = { ctx, cd, name, role };
 	double t0 = log_elapsed_ms(&ctx->log);
 	struct wrap_guest *wrap = NULL;
 	if (role == ROLE_JOBS && !strcmp(req.source, "prompt")) {

@@ -14,6 +14,7 @@
 #include "crypto/measure.h"
 #include "crypto/measure_events.h"
 #include "crypto/tpm2.h"
+#include "crypto/volume_key.h"
 #include "init/stages.h"
 #include "init/util.h"
 
@@ -21,54 +22,76 @@
  * exposes it as an extendable sysfs attribute. */
 #define RTMR_ATTR "/class/misc/tdx_guest/measurements/rtmr2:sha384"
 
-static int rtmr_extend(struct boot_ctx *ctx, const char *string)
+/* d: a SHA-384 digest. 1 when extended, 0 without the interface, <0. */
+static int rtmr_extend(struct boot_ctx *ctx, const uint8_t d[48])
 {
 	char path[160];
-	uint8_t d[TPM2_MAX_DIGEST];
 	int fd, r;
 
 	snprintf(path, sizeof(path), "%s" RTMR_ATTR, ctx->sysfs);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0; /* no RTMR interface in this kernel (or not TDX) */
-	r = tpm2_hash(TPM2_ALG_SHA384, string, strlen(string), d);
-	if (r == 0)
-		r = fd_write_all(fd, d, 48);
+	r = fd_write_all(fd, d, 48);
 	close(fd);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "extending RTMR2 failed: %s", strerror(-r));
 	return 1;
 }
 
-static int measure_one(struct boot_ctx *ctx, const struct measure_event *ev)
+/* One event into every active bank (and RTMR2), logged. key: the digests
+ * are HMACs keyed by it (systemd's volume-key event), else hashes. */
+static int extend_event(struct boot_ctx *ctx, const char *string, const char *type, const uint8_t *key, size_t keylen)
 {
 	unsigned pcr = cfg_uint(&ctx->cfg, CFG_MEASURE_PCR);
+	size_t len = strlen(string);
 	struct tpm2_digests d;
+	uint8_t d384[TPM2_MAX_DIGEST];
 	char err[256];
 	int r;
 
 	if (ctx->tpm) {
-		r = tpm2_extend(ctx->tpm, pcr, ev->string, strlen(ev->string), &d, err, sizeof(err));
+		r = tpm2_extend_keyed(ctx->tpm, pcr, key, keylen, string, len, &d, err, sizeof(err));
 		if (r < 0)
 			return log_fail(&ctx->log, r, "PCR %u: %s", pcr, err);
-		r = eventlog_append(EVENTLOG_PATH, pcr, &d, ev->string, ev->type);
+		r = eventlog_append(EVENTLOG_PATH, pcr, &d, string, type);
 		if (r < 0)
 			return log_fail(&ctx->log, r, "cannot write " EVENTLOG_PATH ": %s", strerror(-r));
 	}
-	r = rtmr_extend(ctx, ev->string);
+	r = key ? tpm2_hmac(TPM2_ALG_SHA384, key, keylen, string, len, d384) : tpm2_hash(TPM2_ALG_SHA384, string, len, d384);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "hashing an event failed");
+	r = rtmr_extend(ctx, d384);
+	explicit_bzero(d384, sizeof(d384));
 	if (r < 0)
 		return r;
 	if (r > 0 && !ctx->tpm) {
 		/* only the RTMR: the log still says what went in */
 		d.count = 1;
 		d.alg[0] = TPM2_ALG_SHA384;
-		tpm2_hash(TPM2_ALG_SHA384, ev->string, strlen(ev->string), d.digest[0]);
-		r = eventlog_append(EVENTLOG_PATH, pcr, &d, ev->string, ev->type);
+		r = key ? tpm2_hmac(TPM2_ALG_SHA384, key, keylen, string, len, d.digest[0])
+			: tpm2_hash(TPM2_ALG_SHA384, string, len, d.digest[0]);
+		if (r == 0)
+			r = eventlog_append(EVENTLOG_PATH, pcr, &d, string, type);
 		if (r < 0)
 			return log_fail(&ctx->log, r, "cannot write " EVENTLOG_PATH ": %s", strerror(-r));
 	}
-	ctx->measured++;
+	if (ctx->tpm || r > 0)
+		ctx->measured++;
 	return 0;
+}
+
+static int measure_one(struct boot_ctx *ctx, const struct measure_event *ev)
+{
+	return extend_event(ctx, ev->string, ev->type, NULL, 0);
+}
+
+int measure_volume_key(struct boot_ctx *ctx, const char *event, const uint8_t *vk, size_t vklen)
+{
+	/* measured exactly when stage measure measured (a TPM, or an RTMR) */
+	if (cfg_is(&ctx->cfg, CFG_TPM_MEASURE, "none") || (!ctx->tpm && !ctx->measured) || ctx->capped)
+		return 0;
+	return extend_event(ctx, event, VOLUME_KEY_EVENT_TYPE, vk, vklen);
 }
 
 static int build_events(struct boot_ctx *ctx, struct measure_events *ev)
@@ -109,33 +132,58 @@ int stage_measure(struct boot_ctx *ctx)
 	r = mkdir_p_nofollow(EVENTLOG_DIR, 0755);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot create " EVENTLOG_DIR ": %s", strerror(-r));
-	for (unsigned i = 0; i + 1 < ev.count; i++) { /* the separator waits for switch_root */
+	/* the volume keys follow at unlock, the separator at switch_root */
+	for (unsigned i = 0; i < ev.sealed; i++) {
 		r = measure_one(ctx, &ev.ev[i]);
 		if (r < 0)
 			return r;
 	}
 	if (ctx->tpm)
-		log_line(&ctx->log, LOG_INFO, "%u events extended into PCR %u, logged to " EVENTLOG_PATH, ev.count - 1,
+		log_line(&ctx->log, LOG_INFO, "%u events extended into PCR %u, logged to " EVENTLOG_PATH, ev.sealed,
 			 cfg_uint(&ctx->cfg, CFG_MEASURE_PCR));
 	return 0;
 }
 
-int measure_separator(struct boot_ctx *ctx)
+/* The separator, unless it is in already; closes the TPM. 1 when
+ * extended, 0 when there was nothing to cap, <0 (reason logged). */
+static int cap(struct boot_ctx *ctx, char *value, size_t vlen)
 {
 	struct measure_events ev;
-	int r;
+	int r = 0;
 
-	if (!ctx->measured)
+	if (vlen)
+		value[0] = '\0';
+	if (ctx->capped || (!ctx->tpm && !ctx->measured))
 		return 0;
 	r = build_events(ctx, &ev);
 	if (r == 0)
 		r = measure_one(ctx, &ev.ev[ev.count - 1]);
 	if (r == 0)
-		log_line(&ctx->log, LOG_INFO, "separator extended into PCR %u: the system key can no longer be unsealed",
-			 cfg_uint(&ctx->cfg, CFG_MEASURE_PCR));
+		ctx->capped = true;
+	if (r == 0 && ctx->tpm && vlen) {
+		uint8_t v[TPM2_MAX_DIGEST];
+		char err[128];
+		if (tpm2_pcr_read(ctx->tpm, cfg_uint(&ctx->cfg, CFG_MEASURE_PCR), TPM2_ALG_SHA256, v, err, sizeof(err)) == 0)
+			tpm2_hex_encode(v, 32, value, vlen);
+	}
 	if (ctx->tpm) {
 		tpm2_close(ctx->tpm);
 		ctx->tpm = NULL;
 	}
-	return r;
+	return r < 0 ? r : 1;
+}
+
+int measure_separator(struct boot_ctx *ctx)
+{
+	int r = cap(ctx, NULL, 0);
+
+	if (r > 0)
+		log_line(&ctx->log, LOG_INFO, "separator extended into PCR %u: the system key can no longer be unsealed",
+			 cfg_uint(&ctx->cfg, CFG_MEASURE_PCR));
+	return r < 0 ? r : 0;
+}
+
+int measure_cap(struct boot_ctx *ctx, char *sha256_hex, size_t len)
+{
+	return cap(ctx, sha256_hex, len);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/volume_key.h"
+
 /* Values go into measured strings: plain printable words only. */
 static int plain(const char *s)
 {
@@ -31,6 +33,36 @@ __attribute__((format(printf, 3, 4))) static int add(struct measure_events *out,
 	if (n < 0 || n >= MEASURE_EVENT_LEN)
 		return -EINVAL;
 	out->ev[out->count].type = type;
+	out->count++;
+	return 0;
+}
+
+/* A volume's systemd volume-key event: predictable only through its pin. */
+static int add_volume(struct measure_events *out, const char *name, const char *uuid, const char *pin,
+		      const char *pin_key)
+{
+	struct measure_event *e;
+	uint8_t bin[VOLUME_KEY_PIN_LEN];
+	int r = volume_key_pin_parse(pin, bin);
+
+	if (r < 0)
+		return -EINVAL;
+	if (r == 0) {
+		if (!out->unpinned)
+			out->unpinned = pin_key;
+		return 0;
+	}
+	if (uuid && !plain(uuid))
+		return -EINVAL;
+	if (out->count >= MEASURE_EVENT_MAX)
+		return -E2BIG;
+	e = &out->ev[out->count];
+	r = volume_key_event_string(name, uuid ? uuid : "<uuid>", e->string, sizeof(e->string));
+	if (r < 0)
+		return r;
+	e->type = VOLUME_KEY_EVENT_TYPE;
+	e->keyed = true;
+	memcpy(e->sha256, bin, sizeof(bin));
 	out->count++;
 	return 0;
 }
@@ -61,6 +93,11 @@ int measure_events_build(const struct measure_facts *f, struct measure_events *o
 		r = add(out, "cvminit-config", "cvminit:config:sha256:%s", hex);
 	if (r == 0)
 		r = add(out, "cvminit-key-source", "cvminit:key-source:root:%s", source);
+	out->sealed = out->count;
+	if (r == 0 && !is_none(source))
+		r = add_volume(out, "cvm-root", f->root_uuid, f->root_pin, "ROOT_VOLUME_KEY_PIN");
+	if (r == 0 && f->jobs_luks)
+		r = add_volume(out, "cvm-jobs", f->jobs_uuid, f->jobs_pin, "JOBS_VOLUME_KEY_PIN");
 	if (r == 0)
 		r = add(out, "cvminit-separator", "cvminit:separator");
 	if (r < 0)
@@ -77,7 +114,16 @@ int measure_predict(uint16_t bank, const struct measure_events *ev, unsigned n, 
 	memset(value, 0, b->size);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t d[TPM2_MAX_DIGEST];
-		int r = tpm2_hash(bank, ev->ev[i].string, strlen(ev->ev[i].string), d);
+		int r;
+
+		if (ev->ev[i].keyed && bank != TPM2_HASH_SHA256)
+			return -ENOKEY;
+		if (ev->ev[i].keyed) {
+			memcpy(d, ev->ev[i].sha256, 32);
+			r = 0;
+		} else {
+			r = tpm2_hash(bank, ev->ev[i].string, strlen(ev->ev[i].string), d);
+		}
 		if (r == 0)
 			r = tpm2_extend_sw(bank, value, d);
 		if (r < 0)

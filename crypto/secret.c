@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+static struct secret *live; /* PID 1 is single-threaded */
+
 static size_t round_pages(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -37,6 +39,10 @@ int secret_new(struct secret **out, size_t cap)
 	madvise(s->data, len, MADV_DONTDUMP);
 	madvise(s->data, len, MADV_DONTFORK);
 	s->cap = cap;
+	s->next = live;
+	if (live)
+		live->prev = s;
+	live = s;
 	*out = s;
 	return 0;
 }
@@ -51,9 +57,26 @@ void secret_free(struct secret *s)
 {
 	size_t len = round_pages(s->cap ? s->cap : 1);
 
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		live = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	explicit_bzero(s->data, len);
 	munlock(s->data, len);
 	munmap(s->data, len);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
+}
+
+size_t secret_wipe_all(void)
+{
+	size_t n = 0;
+
+	for (struct secret *s = live; s; s = s->next, n++) {
+		explicit_bzero(s->data, round_pages(s->cap ? s->cap : 1));
+		s->len = 0;
+	}
+	return n;
 }

@@ -11,6 +11,7 @@ struct secret {
 	uint8_t *data;
 	size_t len;
 	size_t cap;
+	struct secret *prev, *next; /* every live buffer, for secret_wipe_all */
 };
 
 /* 0 or -errno (-ENOMEM, or the mlock error). */
@@ -26,5 +27,9 @@ static inline void secret_freep(struct secret **s)
 
 /* Zeroes the used bytes (keeps the buffer). */
 void secret_clear(struct secret *s);
+
+/* The fatal path: zeroes every buffer still allocated (their owners may not
+ * have returned), keeping them mapped. The number of buffers wiped. */
+size_t secret_wipe_all(void);
 
 #endif

@@ -16,6 +16,7 @@
 #include "crypto/keysource.h"
 #include "crypto/secret.h"
 #include "crypto/snp_params.h"
+#include "crypto/volume_key.h"
 #include "tee/guest.h"
 
 /* The firmware refused the request: with a TCB floor, because the
@@ -207,6 +208,7 @@ static int finish_pending(struct boot_ctx *ctx, struct crypt_device *cd, struct 
 }
 
 struct prov_try {
+	struct boot_ctx *ctx;
 	struct crypt_device *cd;
 	int keyslot;
 	struct secret *copy;
@@ -215,10 +217,12 @@ struct prov_try {
 static int check_provisioning(void *arg, const struct secret *key)
 {
 	struct prov_try *t = arg;
-	int r = crypt_activate_by_passphrase(t->cd, NULL, CRYPT_ANY_SLOT, (const char *)key->data, key->len, 0);
+	/* check only: the keyslot opens, and the volume is the pinned one
+	 * (nothing is enrolled into a volume the host made) */
+	int r = volume_key_open(t->ctx, t->cd, ROLE_ROOT, NULL, CRYPT_ANY_SLOT, key->data, key->len);
 
 	if (r < 0)
-		return r == -EPERM ? -EPERM : r;
+		return r; /* -EPERM: another try; else logged */
 	t->keyslot = r;
 	memcpy(t->copy->data, key->data, key->len);
 	t->copy->len = key->len;
@@ -235,7 +239,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot allocate locked memory");
-	struct prov_try pt = { cd, -1, prov };
+	struct prov_try pt = { ctx, cd, -1, prov };
 	struct key_request req = {
 		.label = "root (provisioning)",
 		.device = dev,
@@ -302,7 +306,9 @@ int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, 
 		return r;
 	if (token_read(cd, &t) < 0)
 		return log_fail(&ctx->log, -EINVAL, "root: the " SNP_TOKEN_TYPE " token is not valid JSON");
-	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, (const char *)pass->data, pass->len, 0);
+	/* which keyslot opens, and that the volume is the pinned one, before
+	 * any header change */
+	r = volume_key_open(ctx, cd, ROLE_ROOT, NULL, CRYPT_ANY_SLOT, pass->data, pass->len);
 	if (r >= 0) {
 		int k = r;
 		if (t.id < 0 || t.npending || t.keyslot != k) {
@@ -322,10 +328,10 @@ int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, 
 				"root: the snp-derived key does not open %s (not enrolled, or the launch measurement, policy "
 				"or key parameters changed)", dev);
 	} else {
-		return log_fail(&ctx->log, r, "root: %s: %s", dev, strerror(-r));
+		return r; /* logged */
 	}
-	r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, (const char *)pass->data, pass->len, 0);
-	if (r < 0)
-		return log_fail(&ctx->log, r, "root: cannot activate %s: %s", name, strerror(-r));
-	return 0;
+	r = volume_key_open(ctx, cd, ROLE_ROOT, name, CRYPT_ANY_SLOT, pass->data, pass->len);
+	if (r == -EPERM)
+		return log_fail(&ctx->log, r, "root: the snp-derived key no longer opens %s", dev);
+	return r < 0 ? r : 0;
 }

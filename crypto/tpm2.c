@@ -181,6 +181,12 @@ int tpm2_active_banks(struct tpm2_ctx *t, unsigned pcr, uint16_t *algs, unsigned
 int tpm2_extend(struct tpm2_ctx *t, unsigned pcr, const void *data, size_t len, struct tpm2_digests *out, char *err,
 		size_t errlen)
 {
+	return tpm2_extend_keyed(t, pcr, NULL, 0, data, len, out, err, errlen);
+}
+
+int tpm2_extend_keyed(struct tpm2_ctx *t, unsigned pcr, const void *key, size_t keylen, const void *data, size_t len,
+		      struct tpm2_digests *out, char *err, size_t errlen)
+{
 	TPML_DIGEST_VALUES values = { 0 };
 	uint16_t algs[TPM2_MAX_BANKS];
 	unsigned n;
@@ -193,7 +199,8 @@ int tpm2_extend(struct tpm2_ctx *t, unsigned pcr, const void *data, size_t len, 
 		return r;
 	for (unsigned i = 0; i < n && i < TPM2_NUM_PCR_BANKS; i++) {
 		const struct tpm2_bank_info *b = tpm2_bank_by_alg(algs[i]);
-		r = tpm2_hash(algs[i], data, len, out->digest[i]);
+		r = key ? tpm2_hmac(algs[i], key, keylen, data, len, out->digest[i])
+			: tpm2_hash(algs[i], data, len, out->digest[i]);
 		if (r < 0)
 			return fail(err, errlen, r, "hashing the event (%s)", b->name);
 		out->alg[i] = algs[i];

@@ -49,6 +49,11 @@ int tpm2_active_banks(struct tpm2_ctx *t, unsigned pcr, uint16_t *algs, unsigned
 int tpm2_extend(struct tpm2_ctx *t, unsigned pcr, const void *data, size_t len, struct tpm2_digests *out, char *err,
 		size_t errlen);
 
+/* The same with each bank's HMAC keyed by key (systemd's measurement of a
+ * secret, e.g. its volume-key event); key NULL: tpm2_extend. */
+int tpm2_extend_keyed(struct tpm2_ctx *t, unsigned pcr, const void *key, size_t keylen, const void *data, size_t len,
+		      struct tpm2_digests *out, char *err, size_t errlen);
+
 /* Reads one PCR of one bank (value gets the bank's digest size). */
 int tpm2_pcr_read(struct tpm2_ctx *t, unsigned pcr, uint16_t bank, uint8_t *value, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include "crypto/tpm2_token.h"
 #include "crypto/tpm2_unlock.h"
 #include "crypto/tpm2_util.h"
+#include "crypto/volume_key.h"
 
 static int find_token(struct boot_ctx *ctx, struct crypt_device *cd, const char *dev, struct tpm2_token *tok)
 {
@@ -86,11 +87,13 @@ int tpm2_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name,
 	secret_clear(raw);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "root: cannot encode the unsealed key");
-	r = crypt_activate_by_passphrase(cd, name, tok.keyslot >= 0 ? tok.keyslot : CRYPT_ANY_SLOT,
-					 (const char *)pass->data, pass->len, 0);
-	if (r < 0)
+	r = volume_key_open(ctx, cd, ROLE_ROOT, name, tok.keyslot >= 0 ? tok.keyslot : CRYPT_ANY_SLOT, pass->data,
+			    pass->len);
+	if (r == -EPERM)
 		return log_fail(&ctx->log, r, "root: the unsealed key does not open %s (keyslot %d): %s", dev, tok.keyslot,
 				strerror(-r));
+	if (r < 0)
+		return r; /* logged */
 	log_line(&ctx->log, LOG_INFO, "system key unsealed by the TPM (PCR policy%s)", tok.pin ? " + PIN" : "");
 	return 0;
 }

@@ -70,6 +70,15 @@ int tpm2_hash(uint16_t alg, const void *data, size_t len, uint8_t *out)
 	return mbedtls_md(md, data, len, out) == 0 ? 0 : -EIO;
 }
 
+int tpm2_hmac(uint16_t alg, const void *key, size_t keylen, const void *data, size_t len, uint8_t *out)
+{
+	const mbedtls_md_info_t *md = md_of(alg);
+
+	if (!md || !keylen)
+		return -EINVAL;
+	return mbedtls_md_hmac(md, key, keylen, data, len, out) == 0 ? 0 : -EIO;
+}
+
 /* H(a || b || c) with optional parts. */
 static int hash3(uint16_t alg, const void *a, size_t alen, const void *b, size_t blen, const void *c, size_t clen,
 		 uint8_t *out)

@@ -46,6 +46,10 @@ struct tpm2_digests {
 
 /* out gets the bank's digest size. 0 or -EINVAL (unknown bank), -EIO. */
 int tpm2_hash(uint16_t alg, const void *data, size_t len, uint8_t *out);
+/* HMAC with the bank's hash, keyed by key (not empty): how systemd measures
+ * a secret (the volume key) without sending a plain hash of it to the TPM.
+ * 0, -EINVAL, -EIO. */
+int tpm2_hmac(uint16_t alg, const void *key, size_t keylen, const void *data, size_t len, uint8_t *out);
 /* pcr = H(pcr || digest), both of the bank's size. */
 int tpm2_extend_sw(uint16_t alg, uint8_t *pcr, const uint8_t *digest);
 

@@ -2,7 +2,7 @@
  * crypto/eventlog.c: JSON-SEQ records of CEL-JSON objects), for each PCR the
  * first byte picks and each bank. The rest of the input is the log.
  * Linked with the host's json-c and mbedtls, as the unit tests are. */
-// FUZZ_SRCS: crypto/eventlog.c crypto/measure_events.c crypto/tpm2_util.c crypto/secret.c
+// FUZZ_SRCS: crypto/eventlog.c crypto/measure_events.c crypto/tpm2_util.c crypto/secret.c crypto/volume_key.c
 // FUZZ_LIBS: -ljson-c -lmbedcrypto
 // FUZZ_OPTS: -max_len=8192
 #include <errno.h>

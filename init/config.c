@@ -638,6 +638,17 @@ int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err
 		snprintf(err, errlen, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
 		return -EINVAL;
 	}
+	/* A pin is one HMAC-SHA256 value: a shorter one would compare against
+	 * a prefix, so only the full 32 bytes are accepted (empty: not pinned). */
+	static const enum cfg_id pins[] = { CFG_ROOT_VOLUME_KEY_PIN, CFG_JOBS_VOLUME_KEY_PIN };
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		size_t n = strlen(cfg_str(cfg, pins[i]));
+		if (n != 0 && n != 64) {
+			snprintf(err, errlen, "%s must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), or empty",
+				 cfg_defs[pins[i]].name);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

@@ -55,6 +55,7 @@ struct boot_ctx {
 	struct found_part parts[ROLE__COUNT];
 	struct tpm2_ctx *tpm;  /* open from the measure stage until the separator */
 	unsigned measured;    /* events extended into MEASURE_PCR (0: none) */
+	bool capped;          /* the separator is in MEASURE_PCR */
 	char evidence[1024];  /* the evidence document REPORT_DATA binds */
 	int evidence_len;     /* 0: no attestation in this boot */
 	unsigned modules_loaded;

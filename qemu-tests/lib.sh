@@ -330,6 +330,19 @@ slot_extract() {
 	dd if="$DISK" of="$2" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none
 }
 
+# volume_key_pin N KEYFILE | volume_key_pin N --passphrase FILE: the line
+# "ROOT_VOLUME_KEY_PIN=<hex>" (slot 3) or "JOBS_..." (slot 5) for slot N of
+# $DISK, computed as an image builder does (`cvminit measure volume-key-pin`).
+volume_key_pin() {
+	local n=$1 kind=--key-file key=$2 name=cvm-root
+	[ "$n" = 5 ] && name=cvm-jobs
+	if [ "$2" = --passphrase ]; then kind=--passphrase-file; key=$3; fi
+	slot_extract "$n" "$WORK/.pin$n.img"
+	"$CVMINIT" measure volume-key-pin --luks "$WORK/.pin$n.img" "$kind" "$key" --name "$name" ||
+		die "cvminit measure volume-key-pin failed for slot $n"
+	rm -f "$WORK/.pin$n.img"
+}
+
 # luks_header_hash N: SHA-256 of slot N's LUKS2 header area (both binary
 # headers, JSON areas and keyslots: everything before the data segment).
 luks_header_hash() { part_hash "$1" "$(luks_value "$1" DATA_OFFSET)"; }

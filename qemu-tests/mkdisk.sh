@@ -53,6 +53,7 @@
 #   --luks N=PASSFILE     LUKS2, a passphrase keyslot: the first line of PASSFILE
 #                         (without its newline: what is typed at the prompt),
 #                         Argon2id with TCG-sized costs (32 MiB, 4 iterations, 1 thread)
+#   --luks-uuid N=UUID    the LUKS2 UUID of slot N (default: the fixed one below)
 #   --luks-keyfile N=KEYFILE  LUKS2, a key-file keyslot: all bytes of KEYFILE,
 #                         PBKDF2 with 1000 iterations (a high-entropy key, like a
 #                         TPM-sealed one); with --luks as well it is keyslot 0 and the
@@ -61,7 +62,7 @@
 #   --size MiB, grown by 32 MiB, then cryptsetup reencrypt --encrypt
 #   --type luks2 --reduce-device-size 32M (aes-xts-plain64, 512-bit key,
 #   16 MiB header: the data segment starts at 16 MiB; fixed UUID
-#   c7a11e00-1000-4000-8000-00000000000N). Every cryptsetup call has
+#   c7a11e00-1000-4000-8000-00000000000N unless --luks-uuid). Every cryptsetup call has
 #   --disable-locks: its locks live in the host's /run/cryptsetup, keyed by the
 #   LUKS UUID, so parallel scenarios building the same fixed UUIDs would collide
 #   ("Reencryption process is already running"); each image here is private.
@@ -91,7 +92,7 @@ EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 DISK_GUID=c7a11e00-0000-4000-8000-000000000000
 SLOTS="1 2 3 4 5 6 7 8"
 LUKS_REDUCE=$((32 * 1024 * 1024))   # --reduce-device-size: twice the 16 MiB LUKS2 header
-declare -A LABEL SIZE IMAGE PUUID OMIT PTYPE VERITY VSALT VHASH LUKS_PASS LUKS_KEY
+declare -A LABEL SIZE IMAGE PUUID OMIT PTYPE VERITY VSALT VHASH LUKS_PASS LUKS_KEY LUKS_UUID
 LABEL=([1]=cvm-esp [2]=cvm-boot [3]=cvm-root [4]=cvm-config [5]=cvm-jobs [6]=cvm-data [7]="" [8]="")
 SIZE=([1]=2 [2]=8 [3]=16 [4]=8 [5]=8 [6]=8 [7]=0 [8]=0)
 for n in $SLOTS; do
@@ -104,6 +105,7 @@ for n in $SLOTS; do
 	VHASH[$n]=""      # slot M: the data slot whose tree it holds
 	LUKS_PASS[$n]=""
 	LUKS_KEY[$n]=""
+	LUKS_UUID[$n]=""
 done
 PTYPE[1]=ef00
 ADDS=()    # "N|SRC|DEST"
@@ -154,6 +156,8 @@ while [ $# -gt 0 ]; do
 		VSALT[$S_N]=$S_V ;;
 	--luks) slot "$val"; content_slot "$S_N" "$opt"; [ -f "$S_V" ] || die "--luks: no passphrase file $S_V"
 		LUKS_PASS[$S_N]=$(readlink -f "$S_V") ;;
+	--luks-uuid) slot "$val"; [[ "$S_V" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
+		die "--luks-uuid: a lower-case UUID expected"; LUKS_UUID[$S_N]=$S_V ;;
 	--luks-keyfile) slot "$val"; content_slot "$S_N" "$opt"; [ -f "$S_V" ] || die "--luks-keyfile: no key file $S_V"
 		[ -s "$S_V" ] || die "--luks-keyfile: $S_V is empty"
 		LUKS_KEY[$S_N]=$(readlink -f "$S_V") ;;
@@ -274,7 +278,7 @@ luks_format() {
 	local n=$1 img=$2 fs_size first pass="" slots
 	local kdf_key=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
 	local kdf_pass=(--pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 --pbkdf-parallel 1)
-	local uuid=c7a11e00-1000-4000-8000-00000000000$n
+	local uuid=${LUKS_UUID[$n]:-c7a11e00-1000-4000-8000-00000000000$n}
 	fs_size=$(stat -c %s "$img")
 	truncate -s $((fs_size + LUKS_REDUCE)) "$img"
 	if [ -n "${LUKS_PASS[$n]}" ]; then

@@ -475,6 +475,19 @@ static void verity_geometry(void)
 	CHECK_INT(verity_geometry_check(&g, err, sizeof(err)), -EINVAL);
 }
 
+static void volume_key_pins(void)
+{
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=" RH "\nJOBS_VOLUME_KEY_PIN=" RH "\n", true), 0);
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=\"\"\n", true), 0);
+	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=0123456789abcdef\n", true), -EINVAL);
+	CHECK_STR(err, "ROOT_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
+		       "or empty");
+	CHECK_INT(policy("JOBS_VOLUME_KEY_PIN=00\n", true), -EINVAL);
+	CHECK_STR(err, "JOBS_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
+		       "or empty");
+	CHECK_INT(parse("ROOT_VOLUME_KEY_PIN=" RH "zz\n"), -EINVAL);
+}
+
 static void test_build_allows_plain(void)
 {
 	CHECK_INT(policy("ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\n", true), 0);
@@ -547,6 +560,7 @@ int main(void)
 	TEST(tpm2_rules);
 	TEST(verity_geometry);
 	TEST(snp_key_rules);
+	TEST(volume_key_pins);
 	TEST(key_sources_of_this_build);
 	TEST(readme_documents_every_key);
 	return TH_END();

@@ -15,7 +15,9 @@
 
 #include "crypto/eventlog.h"
 #include "crypto/host/tpm2_host.h"
+#include "crypto/secret.h"
 #include "crypto/tpm2_util.h"
+#include "crypto/volume_key.h"
 #include "host/commands.h"
 #include "tee/evidence.h"
 #include "tee/host/report.h"
@@ -37,7 +39,19 @@ static void usage(FILE *f)
 		"--config is the configuration embedded in the initramfs, --cmdline the kernel\n"
 		"command line (both measured). --test-build for build/init-test; it also prints\n"
 		"mock_tee_measurement, the mock TEE's MEASUREMENT, which covers the whole command\n"
-		"line: give --cmdline exactly as /proc/cmdline will show it.\n");
+		"line: give --cmdline exactly as /proc/cmdline will show it.\n"
+		"The volume-key events of p3/p5 (stage root/jobstore) are predicted from\n"
+		"ROOT_/JOBS_VOLUME_KEY_PIN (sha256 bank); a LUKS2 volume without a pin makes the\n"
+		"values after it null (\"unpredictable\" says why). The pins are published too.\n"
+		"\n"
+		"usage: cvminit measure volume-key-pin --luks IMAGE --name cvm-root|cvm-jobs\n"
+		"                       (--passphrase-file FILE | --key-file FILE | --volume-key-file FILE)\n"
+		"\n"
+		"Prints ROOT_VOLUME_KEY_PIN=<hex> (or JOBS_...) for cvminit.conf: HMAC-SHA256 keyed by\n"
+		"the volume key over \"cryptsetup:<name>:<LUKS2 UUID>\", systemd's volume-key value.\n"
+		"The volume key comes from a keyslot of the image file (no device-mapper needed):\n"
+		"--passphrase-file: its first line, as typed; --key-file: all its bytes;\n"
+		"--volume-key-file: the raw volume key (cryptsetup luksDump --dump-volume-key).\n");
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -99,6 +113,141 @@ static int parse_banks(const char *list, uint16_t *banks, unsigned *n)
 	return *n ? 0 : -EINVAL;
 }
 
+/* A secret file into locked memory: all bytes, or the first line without
+ * its newline (a passphrase as typed). 0 or -errno. */
+static int read_key(const char *path, int first_line, struct secret *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (report_read_file(path, &buf, &len) < 0)
+		return -EIO;
+	if (first_line) {
+		uint8_t *nl = memchr(buf, '\n', len);
+		if (nl)
+			len = (size_t)(nl - buf);
+	}
+	int r = len && len <= out->cap ? 0 : -EINVAL;
+	if (r == 0) {
+		memcpy(out->data, buf, len);
+		out->len = len;
+	}
+	explicit_bzero(buf, len);
+	free(buf);
+	return r;
+}
+
+static int cmd_volume_key_pin(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "luks", required_argument, NULL, 'l' },	     { "name", required_argument, NULL, 'n' },
+		{ "passphrase-file", required_argument, NULL, 'p' }, { "key-file", required_argument, NULL, 'k' },
+		{ "volume-key-file", required_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *image = NULL, *name = NULL, *keyfile = NULL;
+	cleanup_secret struct secret *key = NULL, *vk = NULL;
+	struct crypt_device *cd = NULL;
+	char event[VOLUME_KEY_EVENT_MAX], hexpin[2 * VOLUME_KEY_PIN_LEN + 1];
+	uint8_t pin[VOLUME_KEY_PIN_LEN];
+	int kind = 0, o, r;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l': image = optarg; break;
+		case 'n': name = optarg; break;
+		case 'p':
+		case 'k':
+		case 'v':
+			if (kind) {
+				fprintf(stderr, "cvminit measure volume-key-pin: one of --passphrase-file, --key-file, --volume-key-file\n");
+				return EXIT_USAGE;
+			}
+			kind = o;
+			keyfile = optarg;
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!image || !name || !kind || optind != argc ||
+	    (strcmp(name, "cvm-root") && strcmp(name, "cvm-jobs"))) {
+		fprintf(stderr, "cvminit measure volume-key-pin: needs --luks IMAGE, --name cvm-root|cvm-jobs and a key\n");
+		return EXIT_USAGE;
+	}
+	if (secret_new(&key, 8192) < 0 || secret_new(&vk, 512) < 0) {
+		fprintf(stderr, "cvminit measure: cannot allocate locked memory\n");
+		return EXIT_FAIL;
+	}
+	if (read_key(keyfile, kind == 'p', key) < 0) {
+		fprintf(stderr, "cvminit measure volume-key-pin: %s: cannot read a key (empty or over 8 KiB?)\n", keyfile);
+		return EXIT_FAIL;
+	}
+	r = crypt_init(&cd, image);
+	if (r == 0)
+		r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0) {
+		crypt_free(cd);
+		fprintf(stderr, "cvminit measure volume-key-pin: %s: no LUKS2 header\n", image);
+		return EXIT_FAIL;
+	}
+	if (kind == 'v') {
+		/* the volume key as given: libcryptsetup checks it against the header's digest */
+		r = crypt_volume_key_verify(cd, (const char *)key->data, key->len);
+		if (r == 0) {
+			memcpy(vk->data, key->data, key->len);
+			vk->len = key->len;
+		}
+	} else {
+		size_t vks = vk->cap;
+		r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *)vk->data, &vks, (const char *)key->data, key->len);
+		if (r >= 0)
+			vk->len = vks;
+	}
+	if (r >= 0)
+		r = volume_key_event_string(name, crypt_get_uuid(cd), event, sizeof(event));
+	crypt_free(cd);
+	if (r == -EPERM) {
+		fprintf(stderr, "cvminit measure volume-key-pin: %s: the key opens no keyslot (or is not the volume key)\n", image);
+		return EXIT_FAIL;
+	}
+	if (r >= 0)
+		r = volume_key_digest(TPM2_HASH_SHA256, vk->data, vk->len, event, pin);
+	if (r < 0) {
+		fprintf(stderr, "cvminit measure volume-key-pin: %s: %s\n", image, strerror(-r));
+		return EXIT_FAIL;
+	}
+	hex(pin, sizeof(pin), hexpin);
+	printf("%s_VOLUME_KEY_PIN=%s\n", strcmp(name, "cvm-root") ? "JOBS" : "ROOT", hexpin);
+	return EXIT_OK;
+}
+
+/* The measured event strings carry the LUKS2 UUIDs when they are known. */
+static void set_uuids(struct measure_events *ev, const char *root_uuid, const char *jobs_uuid)
+{
+	for (unsigned i = 0; i < ev->count; i++) {
+		if (!ev->ev[i].keyed)
+			continue;
+		int root = !strncmp(ev->ev[i].string, "cryptsetup:cvm-root:", 20);
+		const char *u = root ? root_uuid : jobs_uuid;
+		if (strcmp(u, "none"))
+			volume_key_event_string(root ? "cvm-root" : "cvm-jobs", u, ev->ev[i].string, sizeof(ev->ev[i].string));
+	}
+}
+
+static void pin_field(FILE *f, const char *name, const struct measure_events *ev, const char *prefix)
+{
+	for (unsigned i = 0; i < ev->count; i++)
+		if (ev->ev[i].keyed && !strncmp(ev->ev[i].string, prefix, strlen(prefix))) {
+			char x[65];
+			hex(ev->ev[i].sha256, 32, x);
+			fprintf(f, "\"%s\": \"%s\"", name, x);
+			return;
+		}
+	fprintf(f, "\"%s\": null", name);
+}
+
 int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -114,6 +263,8 @@ int cmd_measure(int argc, char **argv)
 	char root_uuid[64] = "none", jobs_uuid[64] = "none", err[300];
 	int test_build = 0, no_tpm = 0, o;
 
+	if (argc > 1 && !strcmp(argv[1], "volume-key-pin"))
+		return cmd_volume_key_pin(argc - 1, argv + 1);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
@@ -173,11 +324,12 @@ int cmd_measure(int argc, char **argv)
 	hex(h256, 32, h256x);
 	hex(h384, 48, h384x);
 
-	/* the PCR and the exact log before the separator (what attest hashes) */
+	set_uuids(&facts.events, root_uuid, jobs_uuid);
+	/* the PCR and the exact log of stage measure (what attest hashes) */
 	char log[MEASURE_EVENT_MAX * EVENTLOG_RECORD_MAX], logx[65] = "none";
 	size_t loglen = 0;
 	if (!no_tpm) {
-		for (unsigned i = 0; i + 1 < facts.events.count; i++) {
+		for (unsigned i = 0; i < facts.events.sealed; i++) {
 			struct tpm2_digests d = { .count = nbanks };
 			for (unsigned b = 0; b < nbanks; b++) {
 				d.alg[b] = banks[b];
@@ -197,7 +349,8 @@ int cmd_measure(int argc, char **argv)
 	}
 	log[loglen] = '\0';
 
-	char digestx[65], before[2 * TPM2_MAX_DIGEST + 1], after[2 * TPM2_MAX_DIGEST + 1];
+	char digestx[65], unlock[2 * TPM2_MAX_DIGEST + 1], before[2 * TPM2_MAX_DIGEST + 3] = "null",
+		after[2 * TPM2_MAX_DIGEST + 3] = "null", why[200] = "";
 	uint8_t pv[TPM2_MAX_DIGEST];
 	/* the PCR value in sha256 when the TPM has that bank, else the first */
 	uint16_t pbank = banks[0];
@@ -206,10 +359,23 @@ int cmd_measure(int argc, char **argv)
 			pbank = banks[b];
 	size_t psize = tpm2_bank_by_alg(pbank)->size;
 	hex(facts.config_digest, 32, digestx);
-	measure_predict(pbank, &facts.events, facts.events.count - 1, pv);
-	hex(pv, psize, before);
-	measure_predict(pbank, &facts.events, facts.events.count, pv);
-	hex(pv, psize, after);
+	measure_predict(pbank, &facts.events, facts.events.sealed, pv);
+	hex(pv, psize, unlock);
+	if (facts.events.unpinned) {
+		snprintf(why, sizeof(why), "a LUKS2 volume's volume-key event is measured but %s is not set",
+			 facts.events.unpinned);
+	} else if (measure_predict(pbank, &facts.events, facts.events.count, pv) == -ENOKEY) {
+		snprintf(why, sizeof(why), "the volume-key events' %s digests need the volume keys (the pins are sha256)",
+			 tpm2_bank_by_alg(pbank)->name);
+	} else {
+		char x[2 * TPM2_MAX_DIGEST + 1];
+		measure_predict(pbank, &facts.events, facts.events.count - 1, pv);
+		hex(pv, psize, x);
+		snprintf(before, sizeof(before), "\"%s\"", x);
+		measure_predict(pbank, &facts.events, facts.events.count, pv);
+		hex(pv, psize, x);
+		snprintf(after, sizeof(after), "\"%s\"", x);
+	}
 
 	/* the evidence document and REPORT_DATA */
 	char boot_rh[80], config_rh[80], data_rh[80], doc[1024], rdx[129];
@@ -246,6 +412,11 @@ int cmd_measure(int argc, char **argv)
 	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n", digestx);
 	fprintf(f, "  \"verity\": {\"boot\": \"%s\", \"config\": \"%s\", \"data\": \"%s\"},\n", boot_rh, config_rh,
 		data_rh);
+	fprintf(f, "  \"volume_key_pins\": {");
+	pin_field(f, "root", &facts.events, "cryptsetup:cvm-root:");
+	fprintf(f, ", ");
+	pin_field(f, "jobs", &facts.events, "cryptsetup:cvm-jobs:");
+	fprintf(f, "},\n");
 	if (no_tpm) {
 		fprintf(f, "  \"tpm2\": null,\n");
 	} else {
@@ -255,7 +426,13 @@ int cmd_measure(int argc, char **argv)
 			fprintf(f, "%s", i ? ", " : "");
 			jstr(f, facts.events.ev[i].string);
 		}
-		fprintf(f, "],\n    \"before_separator\": \"%s\",\n    \"after_separator\": \"%s\",\n", before, after);
+		fprintf(f, "],\n    \"sealed_events\": %u,\n    \"before_unlock\": \"%s\",\n", facts.events.sealed, unlock);
+		fprintf(f, "    \"before_separator\": %s,\n    \"after_separator\": %s,\n", before, after);
+		if (why[0]) {
+			fprintf(f, "    \"unpredictable\": ");
+			jstr(f, why);
+			fprintf(f, ",\n");
+		}
 		fprintf(f, "    \"eventlog\": ");
 		jstr(f, log);
 		fprintf(f, ",\n    \"eventlog_sha256\": \"%s\"\n  },\n", logx);

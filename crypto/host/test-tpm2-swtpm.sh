@@ -111,12 +111,19 @@ BOOT_VERITY_HASH_OFFSET=4096
 CONFIG_VERITY_ROOTHASH=60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
 CONFIG_VERITY_HASH_OFFSET=8192
 ROOT_KEY_SOURCE=tpm2
+ROOT_VOLUME_KEY_PIN=1111111111111111111111111111111111111111111111111111111111111111
+JOBS_VOLUME_KEY_PIN=2222222222222222222222222222222222222222222222222222222222222222
 EOF
 cmdline="console=ttyS0 cvminit.part_timeout=20"
 
 start_swtpm enroll || { notok swtpm "cannot start swtpm"; exit 1; }
 "$bin" tpm2 predict --config "$conf" --cmdline "$cmdline" > "$work/predict.json" 2>"$work/predict.err"
-check predict_json python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pcr"]==15 and len(d["events"])==5 and d["events"][-1]=="cvminit:separator"' "$work/predict.json"
+check predict_json python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pcr"]==15 and len(d["events"])==7 and d["sealed_events"]==4 and d["events"][4]=="cryptsetup:cvm-root:<uuid>" and d["events"][-1]=="cvminit:separator"' "$work/predict.json"
+
+# Without the pins the volume-key events cannot be predicted: null, and why.
+grep -v VOLUME_KEY_PIN "$conf" > "$work/unpinned.conf"
+"$bin" tpm2 predict --config "$work/unpinned.conf" --cmdline "$cmdline" > "$work/unpinned.json" 2>>"$work/predict.err"
+check predict_unpinned python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["after_separator"] is None and d["before_separator"] is None and "ROOT_VOLUME_KEY_PIN" in d["unpredictable"] and len(d["events"])==5 and d["before_unlock"]' "$work/unpinned.json"
 
 # The kernel command line is part of the configuration; the test build's
 # schema (key-file keys) gives another digest than the release build's.
@@ -140,7 +147,9 @@ import hashlib, json, sys
 d = json.load(open(sys.argv[1]))
 with open(sys.argv[2], "w") as f:
     for e in d["events"]:
-        dig = [{"hashAlg": "sha256", "digest": hashlib.sha256(e.encode()).hexdigest()}]
+        # a volume-key event's sha256 digest is its pin (from the configuration above)
+        pin = {"cvm-root": "11" * 32, "cvm-jobs": "22" * 32}.get(e.split(":")[1]) if e.startswith("cryptsetup:") else None
+        dig = [{"hashAlg": "sha256", "digest": pin or hashlib.sha256(e.encode()).hexdigest()}]
         f.write("\x1e" + json.dumps({"pcr": 15, "digests": dig, "content_type": "systemd",
                                      "content": {"string": e, "eventType": "x"}}) + "\n")
 EOF
@@ -177,17 +186,17 @@ fi
 python3 - "$work/predict.json" > "$work/extend.txt" <<'EOF' || notok extend_digests "python failed"
 import hashlib, json, sys
 d = json.load(open(sys.argv[1]))
-for e in d["events"][:-1]:
+for e in d["events"][:d["sealed_events"]]:
     print("15:" + ",".join("%s=%s" % (a, hashlib.new(a, e.encode()).hexdigest()) for a in ("sha1", "sha256", "sha384")))
 EOF
 while read -r spec_line; do tpm2_pcrextend "$spec_line" >/dev/null 2>>"$work/extend.err" || failed=1; done < "$work/extend.txt"
-want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["before_separator"])' "$work/predict.json")
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["before_unlock"])' "$work/predict.json")
 got=$(tpm2_pcrread sha256:15 2>/dev/null | sed -n 's/.*15: 0x//p' | tr 'A-F' 'a-f')
 if [ -n "$got" ] && [ "$got" = "$want" ]; then ok predict_matches_tpm; else notok predict_matches_tpm "TPM $got, predicted $want"; fi
 # The other banks, predicted with --bank.
 for bank in sha1 sha384; do
 	w=$("$bin" tpm2 predict --config "$conf" --cmdline "$cmdline" --bank "$bank" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["before_separator"])')
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["before_unlock"])')
 	g=$(tpm2_pcrread "$bank:15" 2>/dev/null | sed -n 's/.*15: 0x//p' | tr 'A-F' 'a-f')
 	if [ -n "$g" ] && [ "$g" = "$w" ]; then ok "predict_matches_tpm_$bank"; else notok "predict_matches_tpm_$bank" "TPM $g, predicted $w"; fi
 done

@@ -31,8 +31,11 @@ static const char usage_text[] =
 	"       cvminit tpm2 replay --log FILE [--pcr N] [--bank BANK]\n"
 	"\n"
 	"predict  prints, as JSON, the events cvminit measures for this configuration\n"
-	"         (and kernel command line) and the value of MEASURE_PCR before the\n"
-	"         final separator (what a sealed key targets) and after it.\n"
+	"         (and kernel command line) and the value of MEASURE_PCR before any\n"
+	"         volume is unlocked (before_unlock: what a sealed key targets), before\n"
+	"         the final separator and after it. The volume-key events of p3/p5 are\n"
+	"         predicted from ROOT_/JOBS_VOLUME_KEY_PIN (sha256 bank; their strings\n"
+	"         show <uuid>); without a pin the last two values are null.\n"
 	"enroll   seals a fresh random 32-byte key in the TPM under the predicted\n"
 	"         PCR value (policy computed in software: the PCR need not hold it\n"
 	"         yet), adds a LUKS2 keyslot whose passphrase is the key's base64\n"
@@ -192,18 +195,38 @@ static void print_hex_field(const char *name, const uint8_t *v, size_t len, bool
 	printf("  \"%s\": \"%s\"%s\n", name, hex, comma ? "," : "");
 }
 
+/* Why the value after the volume-key events cannot be predicted, or NULL. */
+static const char *unpredictable(const struct tpm2_host_facts *f, uint16_t bank, char *buf, size_t len)
+{
+	if (f->events.unpinned) {
+		snprintf(buf, len, "a LUKS2 volume's volume-key event is measured but %s is not set", f->events.unpinned);
+		return buf;
+	}
+	for (unsigned i = 0; i < f->events.count; i++)
+		if (f->events.ev[i].keyed && bank != TPM2_HASH_SHA256) {
+			snprintf(buf, len, "the volume-key events' %s digests need the volume keys (the pins are the sha256 ones)",
+				 tpm2_bank_by_alg(bank)->name);
+			return buf;
+		}
+	return NULL;
+}
+
 static int cmd_predict(const struct opts *o)
 {
 	const struct tpm2_bank_info *b = tpm2_bank_by_alg(o->bank);
-	uint8_t before[TPM2_MAX_DIGEST], after[TPM2_MAX_DIGEST];
+	uint8_t unlock[TPM2_MAX_DIGEST], before[TPM2_MAX_DIGEST], after[TPM2_MAX_DIGEST];
 	struct tpm2_host_facts f = { 0 };
+	const char *why;
+	char whybuf[200];
 
 	if (!o->config)
 		return usage("predict needs --config FILE");
 	if (load_facts(o, &f))
 		return EXIT_FAIL;
-	if (measure_predict(o->bank, &f.events, f.events.count - 1, before) < 0 ||
-	    measure_predict(o->bank, &f.events, f.events.count, after) < 0)
+	why = unpredictable(&f, o->bank, whybuf, sizeof(whybuf));
+	if (measure_predict(o->bank, &f.events, f.events.sealed, unlock) < 0 ||
+	    (!why && (measure_predict(o->bank, &f.events, f.events.count - 1, before) < 0 ||
+		      measure_predict(o->bank, &f.events, f.events.count, after) < 0)))
 		return fail("prediction failed");
 	printf("{\n  \"pcr\": %u,\n  \"bank\": \"%s\",\n  \"build\": \"%s\",\n", f.pcr, b->name,
 	       o->test_build ? "test" : "release");
@@ -211,9 +234,16 @@ static int cmd_predict(const struct opts *o)
 	printf("  \"events\": [\n");
 	for (unsigned i = 0; i < f.events.count; i++)
 		printf("    \"%s\"%s\n", f.events.ev[i].string, i + 1 < f.events.count ? "," : "");
-	printf("  ],\n");
-	print_hex_field("before_separator", before, b->size, true);
-	print_hex_field("after_separator", after, b->size, false);
+	printf("  ],\n  \"sealed_events\": %u,\n", f.events.sealed);
+	print_hex_field("before_unlock", unlock, b->size, true);
+	if (why) {
+		printf("  \"before_separator\": null,\n  \"after_separator\": null,\n  \"unpredictable\": ");
+		print_json_string(why);
+		printf("\n");
+	} else {
+		print_hex_field("before_separator", before, b->size, true);
+		print_hex_field("after_separator", after, b->size, false);
+	}
 	printf("}\n");
 	return EXIT_OK;
 }
@@ -309,7 +339,7 @@ static int cmd_enroll(const struct opts *o)
 		return usage("enroll needs --device, --config, --tpm2-device and --unlock-key-file");
 	if (load_facts(o, &f))
 		return EXIT_FAIL;
-	if (measure_predict(o->bank, &f.events, f.events.count - 1, predicted) < 0)
+	if (measure_predict(o->bank, &f.events, f.events.sealed, predicted) < 0)
 		return fail("prediction failed");
 
 	if (secret_new(&unlock, KEY_FILE_MAX + 1) < 0 || secret_new(&vk, 512) < 0 ||

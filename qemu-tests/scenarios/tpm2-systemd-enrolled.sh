@@ -20,14 +20,15 @@ CONF
 "$CVMINIT" tpm2 predict --config "$cfg" --test-build --cmdline quiet > "$WORK/predict.json"
 tpm_start
 export TPM2TOOLS_TCTI=$TPM_SPEC
-# extend PCR 15 with every event but the separator, in every bank
+# extend PCR 15 with stage measure's events (what the key is sealed to), in every bank
 python3 - "$WORK/predict.json" > "$WORK/extend.txt" <<'PY'
 import hashlib, json, sys
-for ev in json.load(open(sys.argv[1]))['events'][:-1]:
+d = json.load(open(sys.argv[1]))
+for ev in d['events'][:d['sealed_events']]:
     print('15:' + ','.join('%s=%s' % (b, hashlib.new(b, ev.encode()).hexdigest()) for b in ('sha1', 'sha256', 'sha384')))
 PY
 while read -r spec; do tpm2_pcrextend "$spec" || die "tpm2_pcrextend failed"; done < "$WORK/extend.txt"
-want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["before_separator"])' "$WORK/predict.json")
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["before_unlock"])' "$WORK/predict.json")
 got=$(tpm2_pcrread sha256:15 2>/dev/null | sed -n 's/.*15: 0x//p' | tr 'A-F' 'a-f')
 [ "$got" = "$want" ] || die "swtpm PCR 15 is $got, predicted $want"
 slot_extract 3 "$WORK/p3.img"

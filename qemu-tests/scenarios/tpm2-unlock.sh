@@ -18,6 +18,8 @@ tpm_manufacture
 cfg=$(config_file cvminit.conf <<CONF
 TMP_SIZE=64m
 $(protected_config --root-source tpm2 --jobs-source keyfile)
+$(volume_key_pin 3 "$ROOT_KEY")
+$(volume_key_pin 5 "$JOBS_KEY")
 LAUNCHER_ARGS="--standin-cat=/run/log/cvminit/tpm2-measure.log"
 CONF
 )
