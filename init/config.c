@@ -510,66 +510,6 @@ unsigned long long cfg_u64(const struct cvm_config *cfg, enum cfg_id id)
 	return strtoull(cfg->val[id], NULL, 10);
 }
 
-struct verity_keys {
-	const char *part_name;
-	enum cfg_id part, roothash, hash, offset;
-};
-
-int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen)
-{
-	static const struct verity_keys vk[] = {
-		{ "p2", CFG_BOOT_PART, CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH, CFG_BOOT_VERITY_HASH_OFFSET },
-		{ "p4", CFG_CONFIG_PART, CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
-		  CFG_CONFIG_VERITY_HASH_OFFSET },
-	};
-
-	for (size_t i = 0; i < sizeof(vk) / sizeof(vk[0]); i++) {
-		int part_none = cfg_is(cfg, vk[i].part, "none");
-		int hash_none = cfg_is(cfg, vk[i].roothash, "none");
-		if (part_none) {
-			if (!hash_none) {
-				snprintf(err, errlen, "%s is set but %s=none", cfg_defs[vk[i].roothash].name,
-					 cfg_defs[vk[i].part].name);
-				return -EINVAL;
-			}
-			continue;
-		}
-		if (hash_none) {
-			if (test_build)
-				continue;
-			snprintf(err, errlen, "%s is not set: a release build mounts %s only through dm-verity",
-				 cfg_defs[vk[i].roothash].name, vk[i].part_name);
-			return -EINVAL;
-		}
-		if (cfg_is(cfg, vk[i].hash, "appended") && cfg_u64(cfg, vk[i].offset) == 0) {
-			snprintf(err, errlen, "%s must give the data size when the hash tree is appended",
-				 cfg_defs[vk[i].offset].name);
-			return -EINVAL;
-		}
-	}
-	if (cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "tpm2") && cfg_is(cfg, CFG_TPM_MEASURE, "none")) {
-		snprintf(err, errlen, "ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
-		return -EINVAL;
-	}
-	if (cfg_is(cfg, CFG_ROOT_ENROLL, "yes") && !cfg_is(cfg, CFG_ROOT_KEY_SOURCE, "snp-derived")) {
-		snprintf(err, errlen, "ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");
-		return -EINVAL;
-	}
-	if (cfg_is(cfg, CFG_JOBS_KEY_SOURCE, "snp-derived")) {
-		snprintf(err, errlen, "JOBS_KEY_SOURCE=snp-derived: the job store's key belongs to the model owner, not to this machine");
-		return -EINVAL;
-	}
-	if (cfg_is(cfg, CFG_JOBS_KEY_SOURCE, "tpm2")) {
-		snprintf(err, errlen, "JOBS_KEY_SOURCE=tpm2: the job store's key belongs to the model owner, not to this machine");
-		return -EINVAL;
-	}
-	if (cfg_is(cfg, CFG_ROOT_ENCRYPTION, "none") && !test_build) {
-		snprintf(err, errlen, "ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 bool cfg_is(const struct cvm_config *cfg, enum cfg_id id, const char *value)
 {
 	return !strcmp(cfg->val[id], value);

@@ -9,6 +9,7 @@
 #include "init/config.h"
 #include "init/mountopts.h"
 #include "init/partref.h"
+#include "init/plan.h"
 #include "tests/harness.h"
 
 #ifdef CVMINIT_TEST_BUILD
@@ -316,6 +317,7 @@ static int policy(const char *text, bool test_build)
 }
 
 #define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define KEYS_OK "ROOT_KEY_SOURCE=snp-derived\nSNP_KEY_MIN_TCB=0300000000000873\nJOBS_PART=none\n"
 
 static void release_requires_protection(void)
 {
@@ -325,9 +327,10 @@ static void release_requires_protection(void)
 	CHECK_STR(err, "CONFIG_VERITY_ROOTHASH is not set: a release build mounts p4 only through dm-verity");
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\n", false), -EINVAL);
 	CHECK_STR(err, "CONFIG_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
-	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false),
+	/* (with key sources the release key-source policy accepts: tests/test_plan.c) */
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n" KEYS_OK, false),
 		  0);
-	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n", false),
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n" KEYS_OK, false),
 		  0);
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH
 			 "\nCONFIG_VERITY_HASH_OFFSET=4096\nROOT_ENCRYPTION=none\n",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/host/tpm2_host.h"
+#include "init/plan.h"
 
 int FACTS_FN(const char *text, size_t len, const char *name, const char *cmdline, struct tpm2_host_facts *out,
 	     char *err, size_t errlen)
