@@ -124,11 +124,13 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 {
 	static const struct {
 		const char *name, *label;
-		enum cfg_id part;
+		enum cfg_id part, fstype, mount, options; /* mount CFG__COUNT: the new root */
 	} vols[PLAN__VOLUMES] = {
-		[PLAN_BOOT] = { "p2", "boot", CFG_BOOT_PART },	     [PLAN_ROOT] = { "p3", "root", CFG_ROOT_PART },
-		[PLAN_CONFIG] = { "p4", "config", CFG_CONFIG_PART }, [PLAN_JOBS] = { "p5", "jobs", CFG_JOBS_PART },
-		[PLAN_DATA] = { "p6", "data", CFG_DATA_PART },
+		[PLAN_BOOT] = { "p2", "boot", CFG_BOOT_PART, CFG_BOOT_FSTYPE, CFG_BOOT_MOUNT, CFG_BOOT_OPTIONS },
+		[PLAN_ROOT] = { "p3", "root", CFG_ROOT_PART, CFG_ROOT_FSTYPE, CFG__COUNT, CFG_ROOT_OPTIONS },
+		[PLAN_CONFIG] = { "p4", "config", CFG_CONFIG_PART, CFG_CONFIG_FSTYPE, CFG_CONFIG_MOUNT, CFG_CONFIG_OPTIONS },
+		[PLAN_JOBS] = { "p5", "jobs", CFG_JOBS_PART, CFG_JOBS_FSTYPE, CFG_JOBS_MOUNT, CFG_JOBS_OPTIONS },
+		[PLAN_DATA] = { "p6", "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
 	};
 	const char *tee = cfg_str(cfg, CFG_TEE);
 	size_t n = 0;
@@ -144,6 +146,9 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 		if (partref_parse(cfg_str(cfg, vols[i].part), &v->ref, err, errlen) < 0)
 			return -EINVAL;
 		v->prot = v->ref.kind == PREF_NONE ? PROT_ABSENT : PROT_PLAIN;
+		snprintf(v->fstype, sizeof(v->fstype), "%s", cfg_str(cfg, vols[i].fstype));
+		snprintf(v->mount, sizeof(v->mount), "%s", vols[i].mount < CFG__COUNT ? cfg_str(cfg, vols[i].mount) : "/");
+		snprintf(v->options, sizeof(v->options), "%s", cfg_str(cfg, vols[i].options));
 	}
 	r = build_verity(cfg, &p->vol[PLAN_BOOT], CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH,
 			 CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, err, errlen);
@@ -192,9 +197,20 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 		p->snp_min_tcb_set = true;
 	}
 	p->jobs_wrapping = cfg_is(cfg, CFG_JOBS_KEY_WRAPPING, "auto");
-	p->tpm_measure_none = cfg_is(cfg, CFG_TPM_MEASURE, "none");
+	p->tpm_measure = cfg_is(cfg, CFG_TPM_MEASURE, "none")	    ? TPM_MEASURE_NONE
+			 : cfg_is(cfg, CFG_TPM_MEASURE, "required") ? TPM_MEASURE_REQUIRED
+								    : TPM_MEASURE_AUTO;
+	p->measure_pcr = cfg_uint(cfg, CFG_MEASURE_PCR);
+	snprintf(p->tpm_device, sizeof(p->tpm_device), "%s", cfg_str(cfg, CFG_TPM_DEVICE));
 	p->prompt_tries = cfg_uint(cfg, CFG_PROMPT_TRIES);
+	p->part_timeout = cfg_uint(cfg, CFG_PART_TIMEOUT);
 	p->sysctl_hardening = cfg_is(cfg, CFG_SYSCTL_HARDENING, "yes");
+	p->debug = cfg_is(cfg, CFG_DEBUG, "yes");
+	p->on_failure_reboot = cfg_is(cfg, CFG_ON_FAILURE, "reboot");
+	p->verity_panic = cfg_is(cfg, CFG_VERITY_ON_CORRUPTION, "panic");
+	p->snp_vmpl = cfg_uint(cfg, CFG_SNP_VMPL);
+	p->snp_allow_migration_agent = cfg_is(cfg, CFG_SNP_ALLOW_MIGRATION_AGENT, "yes");
+	snprintf(p->attest_nonce, sizeof(p->attest_nonce), "%s", cfg_str(cfg, CFG_ATTEST_NONCE));
 	snprintf(p->launcher, sizeof(p->launcher), "%s", cfg_str(cfg, CFG_LAUNCHER));
 	snprintf(p->launcher_args, sizeof(p->launcher_args), "%s", cfg_str(cfg, CFG_LAUNCHER_ARGS));
 	snprintf(p->launcher_cwd, sizeof(p->launcher_cwd), "%s", cfg_str(cfg, CFG_LAUNCHER_CWD));
@@ -297,7 +313,7 @@ int plan_check(const struct boot_plan *p, bool release_rules, char *err, size_t 
 
 	if (r < 0)
 		return r;
-	if (root->ks == KS_TPM2 && p->tpm_measure_none)
+	if (root->ks == KS_TPM2 && p->tpm_measure == TPM_MEASURE_NONE)
 		return REFUSE("ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
 	if (p->root_enroll && root->ks != KS_SNP_DERIVED)
 		return REFUSE("ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");

@@ -36,6 +36,8 @@ enum plan_prompt { PROMPT_ROOT, PROMPT_ROOT_RECOVERY, PROMPT_ROOT_PROVISION, PRO
 
 enum tee_want { TEE_WANT_AUTO, TEE_WANT_SNP, TEE_WANT_TDX, TEE_WANT_MOCK /* test builds only */ };
 
+enum tpm_measure { TPM_MEASURE_AUTO, TPM_MEASURE_REQUIRED, TPM_MEASURE_NONE };
+
 struct verity_plan {
 	uint8_t roothash[32];
 	bool hash_appended;      /* the tree follows the data on the same partition */
@@ -55,6 +57,10 @@ struct vol_plan {
 	bool pinned;        /* *_VOLUME_KEY_PIN set */
 	uint8_t pin[32];    /* HMAC-SHA256(volume key, "cryptsetup:<name>:<uuid>") */
 	struct verity_plan verity; /* prot == PROT_VERITY */
+	/* where and how it is mounted (validated by the schema) */
+	char fstype[CONFIG_VALUE_MAX + 1];
+	char mount[CONFIG_VALUE_MAX + 1];   /* "/" for p3 */
+	char options[CONFIG_VALUE_MAX + 1];
 };
 
 struct boot_plan {
@@ -70,9 +76,18 @@ struct boot_plan {
 	bool snp_min_tcb_set;
 	uint64_t snp_min_tcb;      /* SNP_KEY_MIN_TCB: TCB_VERSION as the report holds it (little-endian) */
 	bool jobs_wrapping;        /* JOBS_KEY_WRAPPING=auto */
-	bool tpm_measure_none;     /* TPM_MEASURE=none */
+	enum tpm_measure tpm_measure;
+	unsigned measure_pcr;
+	char tpm_device[CONFIG_VALUE_MAX + 1];
 	unsigned prompt_tries;
+	unsigned part_timeout;     /* seconds */
 	bool sysctl_hardening;
+	bool debug;
+	bool on_failure_reboot;    /* ON_FAILURE=reboot (else power off) */
+	bool verity_panic;         /* VERITY_ON_CORRUPTION=panic (else restart) */
+	unsigned snp_vmpl;         /* the VMPL the SNP report must show */
+	bool snp_allow_migration_agent;
+	char attest_nonce[CONFIG_VALUE_MAX + 1]; /* hex, "" for none */
 	/* what each console prompt accepts, derived from the above */
 	enum typed_rule typed[PROMPT__COUNT];
 	/* the launcher, as configured (validated by the schema) */

@@ -279,7 +279,25 @@ static void volumes_are_typed(void)
 	CHECK_STR(plan.launcher, "/sbin/init");
 	CHECK_INT(plan.tee, TEE_WANT_AUTO);
 	CHECK(!plan.snp_min_tcb_set);
-	CHECK_INT(build("TEE=tdx\nTPM_IN_TEE=yes\nROOT_TPM2_FALLBACK=prompt\nPROMPT_TRIES=5\n"), 0);
+	CHECK_STR(v[PLAN_ROOT].mount, "/");
+	CHECK_STR(v[PLAN_ROOT].options, "rw,nodev,nosuid");
+	CHECK_STR(v[PLAN_JOBS].mount, "/opt/nvflare/jobs");
+	CHECK_STR(v[PLAN_DATA].fstype, "ext4");
+	CHECK_INT(plan.tpm_measure, TPM_MEASURE_AUTO);
+	CHECK_INT(plan.measure_pcr, 15);
+	CHECK_STR(plan.tpm_device, "/dev/tpmrm0");
+	CHECK(!plan.on_failure_reboot && !plan.debug && plan.verity_panic);
+	CHECK_INT(plan.part_timeout, 10);
+	CHECK_INT(plan.snp_vmpl, 0);
+	CHECK(!plan.snp_allow_migration_agent);
+	CHECK_STR(plan.attest_nonce, "");
+	CHECK_INT(build("TEE=tdx\nTPM_IN_TEE=yes\nROOT_TPM2_FALLBACK=prompt\nPROMPT_TRIES=5\nTPM_MEASURE=required\n"
+			"ON_FAILURE=reboot\nSNP_VMPL=2\nSNP_ALLOW_MIGRATION_AGENT=yes\nATTEST_NONCE=00ff\n"
+			"VERITY_ON_CORRUPTION=restart\n"), 0);
+	CHECK_INT(plan.tpm_measure, TPM_MEASURE_REQUIRED);
+	CHECK(plan.on_failure_reboot && !plan.verity_panic && plan.snp_allow_migration_agent);
+	CHECK_INT(plan.snp_vmpl, 2);
+	CHECK_STR(plan.attest_nonce, "00ff");
 	CHECK_INT(plan.tee, TEE_WANT_TDX);
 	CHECK(plan.tpm_in_tee && plan.root_tpm2_fallback);
 	CHECK_INT(plan.prompt_tries, 5);

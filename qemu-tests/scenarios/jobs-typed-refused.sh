@@ -19,7 +19,8 @@ E_REFUSED_0="cvminit: jobstore: typed passphrase refused for jobs: only a cvmini
 E_CHALLENGE_RE='^cvminit-challenge: [A-Za-z0-9+/]+=*$'
 E_FATAL_STAGE="jobstore"
 E_FATAL_REASON="no valid wrapped key for jobs after 3 tries"
-# the pin is never reached (no key opens p5); it is there because the policy requires it
+# the pin is never compared (no key opens p5); it is there because the policy
+# requires it; the control (test rules, p5 opened) has none
 PIN=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 # ==========================================================================
 
@@ -32,13 +33,13 @@ conf() {
 PART_TIMEOUT=10
 TMP_SIZE=64m
 TEE=mock
-$(protected_config --set "JOBS_VOLUME_KEY_PIN=$PIN" "${@:2}")
+$(protected_config "${@:2}")
 LAUNCHER_ARGS="--standin-cat=/opt/nvflare/jobs/JOBS-MARKER"
 CONF
 }
 
 # ---- the release policy: typed passphrases refused -----------------------
-protected_initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes)" \
+protected_initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes --set "JOBS_VOLUME_KEY_PIN=$PIN")" \
 	--file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
 rx=$(rx_quote "$E_WRAPPED_PROMPT")
 boot --expect "$rx" --send "$JOBS_PASSPHRASE" --expect "$rx" --send "$JOBS_PASSPHRASE" \

@@ -18,17 +18,19 @@ PIN=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 protected_disk --root-passphrase
 part_snapshot 3
 part_snapshot 5
-# p5 pinned, so that p3's typed key is the only thing the policy refuses
+# conf NAME [protected_config options]. Under the release rules p5 is pinned
+# (a value that is never compared: no volume is opened), so that p3's typed
+# key is the only thing the policy refuses; the control opens p5 and has no pin.
 conf() {
 	config_file "$1" <<CONF
 PART_TIMEOUT=10
 TMP_SIZE=64m
-$(protected_config --root-source prompt --set "JOBS_VOLUME_KEY_PIN=$PIN" "${@:2}")
+$(protected_config --root-source prompt "${@:2}")
 CONF
 }
 
 # ---- the release policy: refused before any prompt -----------------------
-initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes)"
+initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes --set "JOBS_VOLUME_KEY_PIN=$PIN")"
 boot --expect "$(rx_quote "$E_ROOT_PROMPT")" --send "$ROOT_PASSPHRASE"
 
 expect_vm_exit 3 # the prompt the harness waited for never came
