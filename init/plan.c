@@ -83,6 +83,8 @@ static int build_verity(const struct cvm_config *cfg, struct vol_plan *v, enum c
 	struct verity_plan *vp = &v->verity;
 	size_t n;
 
+	vp->preverify = cfg_is(cfg, CFG_VERITY_PREVERIFY, "all") || cfg_is(cfg, CFG_VERITY_PREVERIFY, v->label);
+
 	if (!strcmp(cfg_str(cfg, roothash), "none")) {
 		v->prot = v->ref.kind == PREF_NONE ? PROT_ABSENT : PROT_PLAIN;
 		return 0;
@@ -211,6 +213,8 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	p->snp_vmpl = cfg_uint(cfg, CFG_SNP_VMPL);
 	p->snp_allow_migration_agent = cfg_is(cfg, CFG_SNP_ALLOW_MIGRATION_AGENT, "yes");
 	snprintf(p->attest_nonce, sizeof(p->attest_nonce), "%s", cfg_str(cfg, CFG_ATTEST_NONCE));
+	snprintf(p->tmp_size, sizeof(p->tmp_size), "%s", cfg_str(cfg, CFG_TMP_SIZE));
+	snprintf(p->shm_size, sizeof(p->shm_size), "%s", cfg_str(cfg, CFG_SHM_SIZE));
 	snprintf(p->launcher, sizeof(p->launcher), "%s", cfg_str(cfg, CFG_LAUNCHER));
 	snprintf(p->launcher_args, sizeof(p->launcher_args), "%s", cfg_str(cfg, CFG_LAUNCHER_ARGS));
 	snprintf(p->launcher_cwd, sizeof(p->launcher_cwd), "%s", cfg_str(cfg, CFG_LAUNCHER_CWD));

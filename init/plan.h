@@ -45,6 +45,7 @@ struct verity_plan {
 	uint64_t hash_offset;    /* appended: the data size in bytes */
 	uint8_t salt[256];
 	size_t salt_len;         /* 0: not pinned */
+	bool preverify;          /* VERITY_PREVERIFY names it (or all): checked block by block first */
 };
 
 struct vol_plan {
@@ -88,6 +89,8 @@ struct boot_plan {
 	unsigned snp_vmpl;         /* the VMPL the SNP report must show */
 	bool snp_allow_migration_agent;
 	char attest_nonce[CONFIG_VALUE_MAX + 1]; /* hex, "" for none */
+	char tmp_size[CONFIG_VALUE_MAX + 1];     /* tmpfs sizes as configured (N, Nk, Nm, Ng, N%) */
+	char shm_size[CONFIG_VALUE_MAX + 1];
 	/* what each console prompt accepts, derived from the above */
 	enum typed_rule typed[PROMPT__COUNT];
 	/* the launcher, as configured (validated by the schema) */

@@ -291,6 +291,9 @@ static void volumes_are_typed(void)
 	CHECK_INT(plan.snp_vmpl, 0);
 	CHECK(!plan.snp_allow_migration_agent);
 	CHECK_STR(plan.attest_nonce, "");
+	CHECK(!v[PLAN_BOOT].verity.preverify && v[PLAN_CONFIG].verity.preverify); /* VERITY_PREVERIFY=config */
+	CHECK_STR(plan.tmp_size, "25%");
+	CHECK_STR(plan.shm_size, "10%");
 	CHECK_INT(build("TEE=tdx\nTPM_IN_TEE=yes\nROOT_TPM2_FALLBACK=prompt\nPROMPT_TRIES=5\nTPM_MEASURE=required\n"
 			"ON_FAILURE=reboot\nSNP_VMPL=2\nSNP_ALLOW_MIGRATION_AGENT=yes\nATTEST_NONCE=00ff\n"
 			"VERITY_ON_CORRUPTION=restart\n"), 0);
@@ -301,6 +304,10 @@ static void volumes_are_typed(void)
 	CHECK_INT(plan.tee, TEE_WANT_TDX);
 	CHECK(plan.tpm_in_tee && plan.root_tpm2_fallback);
 	CHECK_INT(plan.prompt_tries, 5);
+	CHECK_INT(build(VERITY "VERITY_PREVERIFY=all\n"), 0);
+	CHECK(plan.vol[PLAN_BOOT].verity.preverify && plan.vol[PLAN_CONFIG].verity.preverify);
+	CHECK_INT(build(VERITY "VERITY_PREVERIFY=boot\n"), 0);
+	CHECK(plan.vol[PLAN_BOOT].verity.preverify && !plan.vol[PLAN_CONFIG].verity.preverify);
 }
 
 static void pins_and_tcb_are_exact(void)
