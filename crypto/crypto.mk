@@ -8,7 +8,7 @@
 TPM2_LIB_SRCS := crypto/tpm2.c crypto/tpm2_token.c crypto/tpm2_util.c crypto/eventlog.c crypto/measure_events.c \
 	crypto/secret.c crypto/volume_key.c
 TPM2_HOST_SRCS := $(TPM2_LIB_SRCS) crypto/host/tpm2_cmd.c crypto/host/tpm2_tcti.c crypto/host/tpm2_facts.c \
-	crypto/host/tpm2_facts_tb.c init/config.c init/mountopts.c init/partref.c
+	crypto/host/tpm2_facts_tb.c init/config.c init/plan.c init/mountopts.c init/partref.c
 HOST_SRCS += $(TPM2_HOST_SRCS)
 
 # Both TCTIs in one static binary: every static TCTI archive defines
@@ -23,13 +23,17 @@ $(TPM2_SWTPM_TCTI): $(DEPS_STAMP)
 	@t=$$(mktemp -d) && (cd "$$t" && ar x "$(DEPS_SWTPM)/lib/libtss2-tcti-swtpm.a" tcti-swtpm.o) && \
 		objcopy --localize-symbol=Tss2_Tcti_Info "$$t/tcti-swtpm.o" $@; r=$$?; rm -rf "$$t"; exit $$r
 
-# `tpm2 predict --test-build`: init/config.c with the test build's schema,
-# every global symbol renamed tb_* (crypto/host/tpm2_facts_tb.c uses them).
+# `tpm2 predict --test-build`: init/config.c and init/plan.c (its policy)
+# with the test build's schema, linked into one object whose global symbols
+# are all renamed tb_* (crypto/host/tpm2_facts_tb.c uses them).
 TPM2_TB_CONFIG := $(B)/host/crypto/tb-config.o
-$(TPM2_TB_CONFIG): init/config.c init/config.h init/config_keys.def init/mountopts.h init/partref.h | deps
+$(TPM2_TB_CONFIG): init/config.c init/plan.c init/plan.h init/context.h init/config.h init/config_keys.def \
+		init/mountopts.h init/partref.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $@ (test-build schema)"
-	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) -DCVMINIT_TEST_BUILD -c $< -o $@.tmp.o
+	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) -DCVMINIT_TEST_BUILD -c init/config.c -o $@.config.o
+	@$(MUSL_CC) $(BASE_CFLAGS) $(HARDEN) $(OPT) -DCVMINIT_TEST_BUILD -c init/plan.c -o $@.plan.o
+	@ld -r -o $@.tmp.o $@.config.o $@.plan.o && rm -f $@.config.o $@.plan.o
 	@nm -g --defined-only $@.tmp.o | awk 'NF == 3 { print $$3 " tb_" $$3 }' > $@.syms
 	@objcopy --redefine-syms=$@.syms $@.tmp.o $@ && rm -f $@.tmp.o
 

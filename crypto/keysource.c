@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,27 @@ static int prompt_text(struct boot_ctx *ctx, const char *prompt, struct secret *
 	return r;
 }
 
-static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, struct secret *key)
+static int prompt_once(struct boot_ctx *ctx, const struct key_request *req, bool wrapped_only, struct secret *key)
 {
 	char prompt[160];
 
-	snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s): ", req->label, req->device);
+	snprintf(prompt, sizeof(prompt), "%s for %s (%s): ", wrapped_only ? "Wrapped key" : "Passphrase", req->label,
+		 req->device);
 	return prompt_text(ctx, prompt, key);
+}
+
+/* Which of the plan's prompts a request is. The callers (luks.c, snp_key.c,
+ * tpm2_unlock.c) name their prompts by these labels; an unknown label gets
+ * p3's rule, the strictest. */
+static enum plan_prompt prompt_of(const struct key_request *req)
+{
+	if (!strcmp(req->label, "jobs"))
+		return PROMPT_JOBS;
+	if (!strcmp(req->label, "root (recovery)"))
+		return PROMPT_ROOT_RECOVERY;
+	if (!strcmp(req->label, "root (provisioning)"))
+		return PROMPT_ROOT_PROVISION;
+	return PROMPT_ROOT;
 }
 
 int keysource_prompt_line(struct boot_ctx *ctx, const char *what, struct secret *out)
@@ -120,13 +136,32 @@ static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, stru
 static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
 {
 	cleanup_secret struct secret *key = NULL;
-	int r = secret_new(&key, req->wrap ? PROMPT_LINE_MAX : PASSPHRASE_MAX + 1);
+	enum typed_rule rule = ctx->plan.typed[prompt_of(req)];
+	bool wrapped_only = rule == TYPED_WRAPPED_ONLY;
+	int r;
 
+	/* The host reads the console (THREAT_MODEL.md): the plan says what a
+	 * typed line may still do here. */
+	if (rule == TYPED_REFUSE)
+		return log_fail(&ctx->log, -EPERM,
+				"%s: a key typed on the console is read by the host: the release policy allows no "
+				"prompt here", req->label);
+	if (wrapped_only && !req->wrap)
+		return log_fail(&ctx->log, -ENOKEY,
+				"%s: only a cvminit-wrapped key is accepted (JOBS_TYPED_PASSPHRASE=refuse), but this boot "
+				"has no TEE report to wrap it to: no key can open %s", req->label, req->label);
+	if (wrapped_only)
+		log_line(&ctx->log, LOG_INFO, "%s: only a cvminit-wrapped line is accepted at this prompt, not a typed "
+			 "passphrase (JOBS_TYPED_PASSPHRASE=refuse)", req->label);
+	if (rule == TYPED_ACCEPT_WARN)
+		log_line(&ctx->log, LOG_WARN, "%s: JOBS_TYPED_PASSPHRASE=allow: a passphrase typed at this prompt is "
+			 "read by the host; paste a cvminit-wrapped line instead where you can", req->label);
+	r = secret_new(&key, req->wrap ? PROMPT_LINE_MAX : PASSPHRASE_MAX + 1);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot allocate locked memory for a passphrase: %s", strerror(-r));
 	for (unsigned i = 1; i <= req->tries; i++) {
 		unsigned left = req->tries - i;
-		r = prompt_once(ctx, req, key);
+		r = prompt_once(ctx, req, wrapped_only, key);
 		if (r == -ENODATA)
 			return log_fail(&ctx->log, r, "no input on the console for the %s passphrase", req->label);
 		if (r == -E2BIG) {
@@ -145,6 +180,13 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 				return r;
 			continue;
 		}
+		if (wrapped_only) {
+			secret_clear(key);
+			log_line(&ctx->log, LOG_WARN,
+				 "typed passphrase refused for %s: only a cvminit-wrapped line is accepted here, the host "
+				 "reads the console (%u %s left)", req->label, left, left == 1 ? "try" : "tries");
+			continue;
+		}
 		if (key->len > PASSPHRASE_MAX) {
 			secret_clear(key);
 			log_line(&ctx->log, LOG_WARN, "passphrase for %s longer than %d bytes (%u %s left)", req->label,
@@ -160,8 +202,9 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 		log_line(&ctx->log, LOG_WARN, "wrong passphrase for %s (%u %s left)", req->label, left,
 			 left == 1 ? "try" : "tries");
 	}
-	return log_fail(&ctx->log, -EPERM, "no valid passphrase%s for %s after %u %s", req->wrap ? " or wrapped key" : "",
-			req->label, req->tries, req->tries == 1 ? "try" : "tries");
+	return log_fail(&ctx->log, -EPERM, "no valid %s for %s after %u %s",
+			wrapped_only ? "wrapped key" : req->wrap ? "passphrase or wrapped key" : "passphrase", req->label,
+			req->tries, req->tries == 1 ? "try" : "tries");
 }
 
 #ifdef CVMINIT_TEST_BUILD

@@ -34,7 +34,7 @@ static int find_token(struct boot_ctx *ctx, struct crypt_device *cd, const char 
 static int unseal(struct boot_ctx *ctx, const struct tpm2_token *tok, struct secret *raw, char *err, size_t errlen)
 {
 	cleanup_secret struct secret *pin = NULL;
-	unsigned tries = cfg_uint(&ctx->cfg, CFG_PROMPT_TRIES);
+	unsigned tries = ctx->plan.prompt_tries;
 	int r;
 
 	if (!tok->pin)
@@ -73,7 +73,7 @@ int tpm2_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name,
 	if (secret_new(&raw, 256) < 0 || secret_new(&pass, 512) < 0)
 		return log_fail(&ctx->log, -ENOMEM, "cannot allocate locked memory");
 	r = unseal(ctx, &tok, raw, err, sizeof(err));
-	if (r == -EPERM && cfg_is(&ctx->cfg, CFG_ROOT_TPM2_FALLBACK, "prompt")) {
+	if (r == -EPERM && ctx->plan.root_tpm2_fallback) {
 		log_line(&ctx->log, LOG_WARN, "the TPM refused the system key (%s): asking for the recovery passphrase", err);
 		return keysource_unlock(ctx, recovery, try_key, arg);
 	}
@@ -83,6 +83,11 @@ int tpm2_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name,
 		return log_fail(&ctx->log, r, "root: the TPM is in dictionary-attack lockout: %s", err);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "root: unsealing the system key failed: %s", err);
+	/* An empty secret is no key: its passphrase would be the empty string,
+	 * which opens only a keyslot someone made for it (the host can seal to
+	 * the TPM's public parent key as anyone can). */
+	if (raw->len == 0)
+		return log_fail(&ctx->log, -ENODATA, "root: the TPM unsealed an empty secret for %s: refused", dev);
 	r = tpm2_passphrase_from_secret(raw, pass);
 	secret_clear(raw);
 	if (r < 0)

@@ -334,6 +334,8 @@ int tpm2_passphrase_from_secret(const struct secret *raw, struct secret *out)
 	size_t n = 0;
 
 	secret_clear(out);
+	if (raw->len == 0)
+		return -ENODATA; /* an empty secret is no key (the empty passphrase) */
 	if (mbedtls_base64_encode(out->data, out->cap, &n, raw->data, raw->len) != 0 || n >= out->cap) {
 		secret_clear(out);
 		return -ENOSPC;

@@ -78,7 +78,7 @@ int tpm2_pbkdf2_sha256(const uint8_t *pass, size_t pass_len, const uint8_t *salt
 
 /* The LUKS2 passphrase of a TPM2 keyslot: base64 of the unsealed bytes
  * (no newline), written into out (locked memory, its cap must hold
- * 4*ceil(len/3)+1 bytes). 0 or -ENOSPC/-EIO. */
+ * 4*ceil(len/3)+1 bytes). 0, -ENODATA for an empty secret, or -ENOSPC/-EIO. */
 int tpm2_passphrase_from_secret(const struct secret *raw, struct secret *out);
 
 /* Plain base64 (RFC 4648, padded). encode: writes a NUL-terminated string,

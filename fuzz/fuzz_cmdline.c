@@ -2,12 +2,13 @@
  * over defaults and over a parsed configuration file, as the config stage
  * does. The kernel's command line is at most 2048 bytes on x86 (more with
  * CONFIG_CMDLINE tricks: allow 4096). */
-// FUZZ_SRCS: init/config.c init/mountopts.c init/partref.c
+// FUZZ_SRCS: init/config.c init/plan.c init/mountopts.c init/partref.c
 // FUZZ_OPTS: -max_len=4096
 #include <errno.h>
 
 #include "fuzz/fuzz.h"
 #include "init/config.h"
+#include "init/plan.h"
 
 static struct cvm_config cfg;
 

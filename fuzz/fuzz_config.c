@@ -3,13 +3,14 @@
  * still pass its own validation, the policy check must not crash, and the
  * canonical text must be produced. fuzz_config_testbuild.c runs the same code
  * with the test build's schema (key-file sources). */
-// FUZZ_SRCS: init/config.c init/mountopts.c init/partref.c
+// FUZZ_SRCS: init/config.c init/plan.c init/mountopts.c init/partref.c
 // FUZZ_OPTS: -max_len=8192
 #include <errno.h>
 #include <stdbool.h>
 
 #include "fuzz/fuzz.h"
 #include "init/config.h"
+#include "init/plan.h"
 
 #ifdef CVMINIT_TEST_BUILD
 #define FUZZ_TEST_BUILD true

@@ -12,7 +12,7 @@
  * the header sector (written at LBA 1), the rest is the partition entry,
  * written where the header says the entry partn lives, when that is below
  * 1 MiB (else the read runs past the end of the disk). */
-// FUZZ_SRCS: init/partitions.c init/partref.c init/config.c init/mountopts.c init/util.c init/log.c init/context.c
+// FUZZ_SRCS: init/partitions.c init/partref.c init/config.c init/plan.c init/mountopts.c init/util.c init/log.c init/context.c
 // FUZZ_OPTS: -max_len=4096
 #include <ctype.h>
 #include <errno.h>

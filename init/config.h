@@ -64,9 +64,7 @@ int config_parse_cmdline(struct cvm_config *cfg, const char *cmdline, char *err,
 /* Checks one value against its key's type; 0 or -EINVAL with err filled. */
 int config_validate(enum cfg_id id, const char *value, char *err, size_t errlen);
 
-/* Rules across keys, and what a release build refuses: a partition that is
- * configured must be protected as DESIGN.md says. 0 or -EINVAL with err. */
-int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen);
+/* Rules across keys and the release policy: init/plan.h (plan_check). */
 
 const char *cfg_str(const struct cvm_config *cfg, enum cfg_id id);
 unsigned cfg_uint(const struct cvm_config *cfg, enum cfg_id id);

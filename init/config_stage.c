@@ -1,5 +1,7 @@
 /* Stage 2: the effective configuration from the measured initramfs file and
- * the measured kernel command line; its digest is what later stages measure. */
+ * the measured kernel command line, turned into the typed boot plan (plan.h)
+ * and checked by the one policy over it; the configuration's digest (of its
+ * canonical text, not of the plan) is what later stages measure. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +41,16 @@ int stage_config(struct boot_ctx *ctx)
 	r = config_parse_cmdline(&ctx->cfg, cmdline, err, sizeof(err));
 	if (r < 0)
 		return log_fail(&ctx->log, r, "%s", err);
-	r = config_check_policy(&ctx->cfg, CVMINIT_IS_TEST_BUILD, err, sizeof(err));
+	/* Once: the typed plan every later stage reads, and the one policy over it. */
+	r = plan_build(&ctx->cfg, CVMINIT_IS_TEST_BUILD, &ctx->plan, err, sizeof(err));
+	if (r == 0)
+		r = plan_check(&ctx->plan, ctx->plan.release_rules, err, sizeof(err));
 	if (r < 0)
 		return log_fail(&ctx->log, r, "%s", err);
+#ifdef CVMINIT_TEST_BUILD
+	if (ctx->plan.release_rules)
+		log_line(&ctx->log, LOG_WARN, "MOCK_RELEASE_POLICY=yes: the release key-source policy applies to this TEST build");
+#endif
 	ctx->log.debug = cfg_is(&ctx->cfg, CFG_DEBUG, "yes");
 
 	char canon[CFG__COUNT * (CONFIG_VALUE_MAX + 40)];

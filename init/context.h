@@ -6,6 +6,7 @@
 
 #include "init/config.h"
 #include "init/log.h"
+#include "init/plan.h"
 
 /* The one boot context, passed explicitly to every stage. No stage keeps
  * state anywhere else. */
@@ -40,6 +41,7 @@ struct found_part {
 struct boot_ctx {
 	struct cvm_log log;
 	struct cvm_config cfg;
+	struct boot_plan plan; /* the configuration as typed facts (stage config): stages read this */
 
 	/* Where the kernel's interfaces are: real paths in the VM, fixtures in tests. */
 	const char *sysfs;

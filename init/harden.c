@@ -117,7 +117,7 @@ int stage_harden(struct boot_ctx *ctx)
 	if (n > 0)
 		return log_fail(&ctx->log, -EBUSY, "swap still active after swapoff: %s", paths[0]);
 	log_line(&ctx->log, LOG_INFO, "swap off (verified: /proc/swaps lists none)");
-	if (!cfg_is(&ctx->cfg, CFG_SYSCTL_HARDENING, "yes")) {
+	if (!ctx->plan.sysctl_hardening) {
 		log_line(&ctx->log, LOG_WARN, "hardening sysctls disabled by SYSCTL_HARDENING=no");
 		return 0;
 	}

@@ -24,8 +24,8 @@
 
 static int check_launcher(struct boot_ctx *ctx, char *path, size_t len)
 {
-	const char *launcher = cfg_str(&ctx->cfg, CFG_LAUNCHER);
-	const char *cwd = cfg_str(&ctx->cfg, CFG_LAUNCHER_CWD);
+	const char *launcher = ctx->plan.launcher;
+	const char *cwd = ctx->plan.launcher_cwd;
 	struct stat st;
 
 	if (path_join(path, len, ctx->sysroot, launcher) < 0)
@@ -106,14 +106,14 @@ int stage_switch_root(struct boot_ctx *ctx)
 	char launcher[512], argbuf[CONFIG_VALUE_MAX + 1];
 	char *argv[CONFIG_ARGS_MAX + 2];
 	char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", NULL };
-	const char *path = cfg_str(&ctx->cfg, CFG_LAUNCHER);
+	const char *path = ctx->plan.launcher;
 	int r, argc;
 
 	r = check_launcher(ctx, launcher, sizeof(launcher));
 	if (r < 0)
 		return r;
 	argv[0] = (char *)path;
-	argc = config_split_args(cfg_str(&ctx->cfg, CFG_LAUNCHER_ARGS), argbuf, sizeof(argbuf), argv + 1,
+	argc = config_split_args(ctx->plan.launcher_args, argbuf, sizeof(argbuf), argv + 1,
 				 CONFIG_ARGS_MAX);
 	if (argc < 0)
 		return log_fail(&ctx->log, argc, "LAUNCHER_ARGS: too many arguments");
@@ -133,14 +133,14 @@ int stage_switch_root(struct boot_ctx *ctx)
 		return r;
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
 		return log_fail(&ctx->log, -errno, "cannot move the new root to /: %s", strerror(errno));
-	if (chroot(".") < 0 || chdir(cfg_str(&ctx->cfg, CFG_LAUNCHER_CWD)) < 0)
+	if (chroot(".") < 0 || chdir(ctx->plan.launcher_cwd) < 0)
 		return log_fail(&ctx->log, -errno, "chroot: %s", strerror(errno));
 
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	log_line(&ctx->log, LOG_INFO, "exec %s%s%s (cwd %s)", path, argc ? " " : "",
-		 cfg_str(&ctx->cfg, CFG_LAUNCHER_ARGS), cfg_str(&ctx->cfg, CFG_LAUNCHER_CWD));
+		 ctx->plan.launcher_args, ctx->plan.launcher_cwd);
 	log_close(&ctx->log);
 	execve(path, argv, envp);
 	int e = errno;

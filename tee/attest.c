@@ -95,30 +95,26 @@ int stage_attest(struct boot_ctx *ctx)
 	eventlog_digest(log_hex);
 	luks_uuid_of(ctx, ROLE_ROOT, CFG_ROOT_ENCRYPTION, root_uuid, sizeof(root_uuid));
 	luks_uuid_of(ctx, ROLE_JOBS, CFG_JOB_STORE_ENCRYPTION, jobs_uuid, sizeof(jobs_uuid));
+	/* the root hashes in lower-case hex (the plan holds bytes), or "none" */
+	char boot_rh[65] = "none", config_rh[65] = "none", data_rh[65] = "none";
+	const struct vol_plan *boot = &ctx->plan.vol[PLAN_BOOT], *config = &ctx->plan.vol[PLAN_CONFIG];
+	const struct vol_plan *data = &ctx->plan.vol[PLAN_DATA];
+	if (ctx->parts[ROLE_BOOT].wanted && boot->prot == PROT_VERITY)
+		hex_encode(boot->verity.roothash, sizeof(boot->verity.roothash), boot_rh, sizeof(boot_rh));
+	if (config->prot == PROT_VERITY)
+		hex_encode(config->verity.roothash, sizeof(config->verity.roothash), config_rh, sizeof(config_rh));
+	if (data->prot == PROT_VERITY)
+		hex_encode(data->verity.roothash, sizeof(data->verity.roothash), data_rh, sizeof(data_rh));
 	struct evidence_inputs in = {
-		.boot_roothash = ctx->parts[ROLE_BOOT].wanted ? cfg_str(&ctx->cfg, CFG_BOOT_VERITY_ROOTHASH) : "none",
-		.config_roothash = cfg_str(&ctx->cfg, CFG_CONFIG_VERITY_ROOTHASH),
-		.data_roothash = cfg_str(&ctx->cfg, CFG_DATA_VERITY_ROOTHASH),
+		.boot_roothash = boot_rh,
+		.config_roothash = config_rh,
+		.data_roothash = data_rh,
 		.root_luks_uuid = root_uuid,
 		.jobs_luks_uuid = jobs_uuid,
 		.config_sha256 = config_hex,
 		.eventlog_sha256 = log_hex,
-		.nonce = cfg_str(&ctx->cfg, CFG_ATTEST_NONCE),
+		.nonce = ctx->plan.attest_nonce,
 	};
-	/* Root hashes may have been typed in upper case: the document is lower. */
-	char boot_rh[65], config_rh[65], data_rh[65];
-	snprintf(boot_rh, sizeof(boot_rh), "%s", in.boot_roothash);
-	snprintf(config_rh, sizeof(config_rh), "%s", in.config_roothash);
-	snprintf(data_rh, sizeof(data_rh), "%s", in.data_roothash);
-	for (char *p = boot_rh; *p; p++)
-		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
-	for (char *p = config_rh; *p; p++)
-		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
-	for (char *p = data_rh; *p; p++)
-		*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
-	in.boot_roothash = boot_rh;
-	in.config_roothash = config_rh;
-	in.data_roothash = data_rh;
 	n = evidence_build(&in, doc, sizeof(doc));
 	if (n < 0)
 		return log_fail(&ctx->log, n, "cannot build the evidence document");
@@ -129,7 +125,7 @@ int stage_attest(struct boot_ctx *ctx)
 	if (!rep)
 		return log_fail(&ctx->log, -ENOMEM, "out of memory");
 	r = tee_get_report(ctx, report_data, rep);
-	if (r == 0 && tee_check_own_report(&ctx->cfg, rep->kind, rep->data, rep->len, report_data, err, sizeof(err)) < 0)
+	if (r == 0 && tee_check_own_report(&ctx->plan, rep->kind, rep->data, rep->len, report_data, err, sizeof(err)) < 0)
 		r = log_fail(&ctx->log, -EPERM, "%s", err);
 	if (r == 0 && mkdir_p_nofollow(ATTEST_DIR, 0755) < 0)
 		r = log_fail(&ctx->log, -errno, "cannot create " ATTEST_DIR);

@@ -42,10 +42,11 @@ int stage_tee(struct boot_ctx *ctx)
 	int snp = exists(ctx->devfs, "sev-guest");
 	int tdx = exists(ctx->devfs, "tdx_guest");
 	int tsm = exists(ctx->sysfs, "kernel/config/tsm/report");
-	const char *want = cfg_str(&ctx->cfg, CFG_TEE);
+	static const char *const want_names[] = { "auto", "snp", "tdx", "mock" };
+	enum tee_want want = ctx->plan.tee;
 
 #ifdef CVMINIT_TEST_BUILD
-	if (!strcmp(want, "mock")) {
+	if (want == TEE_WANT_MOCK) {
 		ctx->tee = TEE_SNP;
 		log_line(&ctx->log, LOG_WARN, "MOCK TEE (TEST BUILD): reports are signed by a test key");
 		return 0;
@@ -63,8 +64,8 @@ int stage_tee(struct boot_ctx *ctx)
 				"no SEV-SNP or TDX guest interface (/dev/sev-guest, /dev/tdx_guest%s)",
 				tsm ? "" : ", configfs-tsm");
 	}
-	if (strcmp(want, "auto") != 0 && strcmp(want, tee_name(ctx->tee)) != 0)
-		return log_fail(&ctx->log, -EINVAL, "TEE=%s configured but this guest is %s", want,
+	if (want != TEE_WANT_AUTO && (want == TEE_WANT_SNP) != (ctx->tee == TEE_SNP))
+		return log_fail(&ctx->log, -EINVAL, "TEE=%s configured but this guest is %s", want_names[want],
 				tee_name(ctx->tee));
 	log_line(&ctx->log, LOG_INFO, "%s guest (%s%s)", ctx->tee == TEE_SNP ? "SEV-SNP" : "TDX",
 		 ctx->tee == TEE_SNP ? "/dev/sev-guest" : "/dev/tdx_guest", tsm ? ", configfs-tsm" : "");

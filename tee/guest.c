@@ -28,7 +28,7 @@ int tee_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct t
 {
 	memset(out, 0, sizeof(*out));
 #ifdef CVMINIT_TEST_BUILD
-	if (cfg_is(&ctx->cfg, CFG_TEE, "mock"))
+	if (ctx->plan.tee == TEE_WANT_MOCK)
 		return mock_get_report(ctx, report_data, out);
 #endif
 	/* configfs-tsm yields a quote for TDX (the TDREPORT alone cannot be
@@ -52,7 +52,7 @@ int tee_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct t
 int tee_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struct secret *key)
 {
 #ifdef CVMINIT_TEST_BUILD
-	if (cfg_is(&ctx->cfg, CFG_TEE, "mock"))
+	if (ctx->plan.tee == TEE_WANT_MOCK)
 		return mock_derived_key(ctx, p, key);
 #endif
 	if (ctx->tee != TEE_SNP)

@@ -49,7 +49,7 @@ int mock_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struc
 /* The guest's own report against the configuration: debug policy, migration
  * agent, VMPL (SNP); DEBUG attribute (TDX); and that it carries our
  * REPORT_DATA. Pure: 0, or -EPERM with a reason naming the field. */
-int tee_check_own_report(const struct cvm_config *cfg, enum tee_kind kind, const uint8_t *report, size_t len,
+int tee_check_own_report(const struct boot_plan *plan, enum tee_kind kind, const uint8_t *report, size_t len,
 			 const uint8_t report_data[64], char *err, size_t errlen);
 
 #endif

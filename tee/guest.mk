@@ -1,7 +1,7 @@
 # tee/ guest side: the own-report policy and the evidence document are pure
 # and tested on the host (the providers run in the QEMU scenarios).
 UNIT_TESTS += tee_policy
-UNIT_SRCS_tee_policy := tee/policy.c tee/evidence.c tee/snp_report.c tee/tdx_quote.c init/config.c init/mountopts.c init/partref.c
+UNIT_SRCS_tee_policy := tee/policy.c tee/evidence.c tee/snp_report.c tee/tdx_quote.c init/config.c init/plan.c init/mountopts.c init/partref.c
 
 # The snp-derived key's request, the TCB order and the mock TEE's
 # measurement (test build: the mock's MOCK_* keys exist only there).

@@ -8,7 +8,7 @@
 #include "tee/snp_report.h"
 #include "tee/tdx_quote.h"
 
-static int check_snp(const struct cvm_config *cfg, const uint8_t *buf, size_t len, const uint8_t rd[64], char *err,
+static int check_snp(const struct boot_plan *plan, const uint8_t *buf, size_t len, const uint8_t rd[64], char *err,
 		     size_t errlen)
 {
 	struct snp_report r;
@@ -23,13 +23,13 @@ static int check_snp(const struct cvm_config *cfg, const uint8_t *buf, size_t le
 			 (unsigned long long)r.policy);
 		return -EPERM;
 	}
-	if ((r.policy & SNP_POLICY_MIGRATE_MA) && !cfg_is(cfg, CFG_SNP_ALLOW_MIGRATION_AGENT, "yes")) {
+	if ((r.policy & SNP_POLICY_MIGRATE_MA) && !plan->snp_allow_migration_agent) {
 		snprintf(err, errlen, "SNP guest policy 0x%llx allows a migration agent (POLICY.MIGRATE_MA, bit 18) and SNP_ALLOW_MIGRATION_AGENT=no",
 			 (unsigned long long)r.policy);
 		return -EPERM;
 	}
-	if (r.vmpl != cfg_uint(cfg, CFG_SNP_VMPL)) {
-		snprintf(err, errlen, "SNP report VMPL is %u, SNP_VMPL is %u", r.vmpl, cfg_uint(cfg, CFG_SNP_VMPL));
+	if (r.vmpl != plan->snp_vmpl) {
+		snprintf(err, errlen, "SNP report VMPL is %u, SNP_VMPL is %u", r.vmpl, plan->snp_vmpl);
 		return -EPERM;
 	}
 	if (memcmp(r.report_data, rd, 64) != 0) {
@@ -61,11 +61,11 @@ static int check_tdx(const uint8_t *buf, size_t len, const uint8_t rd[64], char 
 	return 0;
 }
 
-int tee_check_own_report(const struct cvm_config *cfg, enum tee_kind kind, const uint8_t *report, size_t len,
+int tee_check_own_report(const struct boot_plan *plan, enum tee_kind kind, const uint8_t *report, size_t len,
 			 const uint8_t report_data[64], char *err, size_t errlen)
 {
 	if (kind == TEE_SNP)
-		return check_snp(cfg, report, len, report_data, err, errlen);
+		return check_snp(plan, report, len, report_data, err, errlen);
 	if (kind == TEE_TDX)
 		return check_tdx(report, len, report_data, err, errlen);
 	snprintf(err, errlen, "no TEE report to check");

@@ -81,7 +81,7 @@ int sev_guest_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], st
 		memset(&ext, 0, sizeof(ext));
 		memset(&resp, 0, sizeof(resp));
 		memcpy(ext.data.user_data, report_data, 64);
-		ext.data.vmpl = cfg_uint(&ctx->cfg, CFG_SNP_VMPL);
+		ext.data.vmpl = ctx->plan.snp_vmpl;
 		ext.certs_address = (uintptr_t)certs;
 		ext.certs_len = (uint32_t)certs_len;
 		r = guest_request(ctx, fd, SNP_GET_EXT_REPORT, "SNP_GET_EXT_REPORT", &ext, &resp, &exitinfo);
@@ -93,7 +93,7 @@ int sev_guest_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], st
 		if (r < 0) {
 			free(certs);
 			/* Without certificates from the host the plain report still serves. */
-			struct snp_report_req req = { .vmpl = cfg_uint(&ctx->cfg, CFG_SNP_VMPL) };
+			struct snp_report_req req = { .vmpl = ctx->plan.snp_vmpl };
 			memcpy(req.user_data, report_data, 64);
 			memset(&resp, 0, sizeof(resp));
 			r = guest_request(ctx, fd, SNP_GET_REPORT, "SNP_GET_REPORT", &req, &resp, NULL);

@@ -10,6 +10,7 @@
 #include "init/config.h"
 #include "init/mountopts.h"
 #include "init/partref.h"
+#include "init/plan.h"
 #include "tests/harness.h"
 
 #ifdef CVMINIT_TEST_BUILD
@@ -317,6 +318,7 @@ static int policy(const char *text, bool test_build)
 }
 
 #define RH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define KEYS_OK "ROOT_KEY_SOURCE=snp-derived\nSNP_KEY_MIN_TCB=7308000000000003\nJOBS_PART=none\n"
 
 static void release_requires_protection(void)
 {
@@ -326,10 +328,11 @@ static void release_requires_protection(void)
 	CHECK_STR(err, "CONFIG_VERITY_ROOTHASH is not set: a release build mounts p4 only through dm-verity");
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\n", false), -EINVAL);
 	CHECK_STR(err, "CONFIG_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
-	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false),
+	/* (with key sources the release key-source policy accepts: tests/test_plan.c) */
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n" KEYS_OK, false),
 		  0);
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH=PARTLABEL=h\n"
-			 "CONFIG_VERITY_DATA_SIZE=8192\n",
+			 "CONFIG_VERITY_DATA_SIZE=8192\n" KEYS_OK,
 			 false),
 		  0);
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH
@@ -368,9 +371,10 @@ static void verity_data_size_rules(void)
 	CHECK_INT(policy("DATA_VERITY_HASH=PARTLABEL=h\n", true), -EINVAL);
 	CHECK_STR(err, "DATA_VERITY_HASH names a hash partition but DATA_VERITY_ROOTHASH=none");
 	/* p6: optional in a release build too; its geometry rules are p2's */
-	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n", false), 0);
+	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n" KEYS_OK, false),
+		  0);
 	CHECK_INT(policy("BOOT_PART=none\nCONFIG_VERITY_ROOTHASH=" RH "\nCONFIG_VERITY_HASH_OFFSET=4096\n"
-			 "DATA_VERITY_ROOTHASH=" RH "\n",
+			 "DATA_VERITY_ROOTHASH=" RH "\n" KEYS_OK,
 			 false),
 		  -EINVAL);
 	CHECK_STR(err, "DATA_VERITY_HASH_OFFSET must give the data size when the hash tree is appended");
@@ -480,11 +484,11 @@ static void volume_key_pins(void)
 	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=" RH "\nJOBS_VOLUME_KEY_PIN=" RH "\n", true), 0);
 	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=\"\"\n", true), 0);
 	CHECK_INT(policy("ROOT_VOLUME_KEY_PIN=0123456789abcdef\n", true), -EINVAL);
-	CHECK_STR(err, "ROOT_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
-		       "or empty");
+	CHECK_STR(err, "ROOT_VOLUME_KEY_PIN: expected 64 hex digits (HMAC-SHA256 of the volume key; see cvminit "
+		       "measure), or empty");
 	CHECK_INT(policy("JOBS_VOLUME_KEY_PIN=00\n", true), -EINVAL);
-	CHECK_STR(err, "JOBS_VOLUME_KEY_PIN must be 64 hex digits (HMAC-SHA256, see cvminit measure volume-key-pin), "
-		       "or empty");
+	CHECK_STR(err, "JOBS_VOLUME_KEY_PIN: expected 64 hex digits (HMAC-SHA256 of the volume key; see cvminit "
+		       "measure), or empty");
 	CHECK_INT(parse("ROOT_VOLUME_KEY_PIN=" RH "zz\n"), -EINVAL);
 }
 

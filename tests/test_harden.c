@@ -147,6 +147,7 @@ static void stage_sysctls_can_be_disabled(void)
 	fake_proc(swaps_none);
 	put("sys/kernel/sysrq", "1\n");
 	CHECK_INT(config_parse_file(&ctx.cfg, "SYSCTL_HARDENING=no\n", 20, "test", err, sizeof(err)), 0);
+	CHECK_INT(plan_build(&ctx.cfg, false, &ctx.plan, err, sizeof(err)), 0); /* stages read the plan */
 	CHECK_INT(stage_harden(&ctx), 0);
 	CHECK_STR(get("sys/kernel/sysrq"), "1\n"); /* untouched */
 	done();

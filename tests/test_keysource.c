@@ -234,6 +234,9 @@ static int try_right(void *arg, const struct secret *k)
 }
 
 static char console_log[8192];
+/* what every prompt of the plan accepts in the next run (boot_ctx_init
+ * builds the defaults' plan, whose rules depend on the build's kind) */
+static enum typed_rule typed = TYPED_ACCEPT;
 static struct wrap_guest *const any_guest = (struct wrap_guest *)&opened; /* never dereferenced */
 
 /* answers: one line per prompt; a line "EOF" hangs up instead of answering. */
@@ -283,6 +286,8 @@ static void run_request(struct key_request *req, const char *answers, int want_r
 	close(master); /* only the operator holds it: its exit is a hang-up */
 	int logfd = memfd_create("console", 0);
 	boot_ctx_init(&pctx);
+	for (int i = 0; i < PROMPT__COUNT; i++)
+		pctx.plan.typed[i] = typed;
 	pctx.devfs = dir;
 	pctx.log.console_fd = logfd;
 	opened = 0;
@@ -343,6 +348,7 @@ static void prompt_no_console_stops(void)
 {
 	struct key_request req = { "root", "/dev/vda3", "prompt", NULL, 3, NULL };
 	boot_ctx_init(&pctx);
+	pctx.plan.typed[PROMPT_ROOT] = TYPED_ACCEPT;
 	pctx.devfs = "/nonexistent";
 	opened = 0;
 	CHECK_INT(keysource_unlock(&pctx, &req, try_right, NULL), -ENOENT);
@@ -410,6 +416,75 @@ static void wrapped_line_ignored_without_challenge(void)
 	/* no challenge this boot: a pasted line is only a (wrong) passphrase */
 	run_prompt("cvminit-wrapped: key=correct horse\ncorrect horse\n", 0, NULL, 2);
 	CHECK_INT(wrap_calls, 0);
+}
+
+/* The release policy at p5's prompt (the host reads the console): only
+ * wrapped lines, unless JOBS_TYPED_PASSPHRASE=allow, which warns. */
+static void typed_passphrase_refused_at_wrapped_only_prompt(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	typed = TYPED_WRAPPED_ONLY;
+	/* the right passphrase, typed: refused and counted; then the wrapped line */
+	run_request(&req, "correct horse\ncvminit-wrapped: key=correct horse\n", 0, NULL, 1);
+	typed = TYPED_ACCEPT;
+	CHECK_INT(wrap_calls, 1);
+	CHECK_LOGGED("cvminit: init: jobs: only a cvminit-wrapped line is accepted at this prompt, not a typed "
+		     "passphrase (JOBS_TYPED_PASSPHRASE=refuse)\n");
+	CHECK_LOGGED("cvminit: init: typed passphrase refused for jobs: only a cvminit-wrapped line is accepted "
+		     "here, the host reads the console (2 tries left)\n");
+}
+
+static void typed_passphrases_use_up_the_tries(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	typed = TYPED_WRAPPED_ONLY;
+	run_request(&req, "correct horse\n\nb\n", -EPERM, "no valid wrapped key for jobs after 3 tries", 0);
+	typed = TYPED_ACCEPT;
+	CHECK_INT(wrap_calls, 0);
+	CHECK_LOGGED("here, the host reads the console (2 tries left)\n");
+	CHECK_LOGGED("here, the host reads the console (1 try left)\n");
+	CHECK_LOGGED("here, the host reads the console (0 tries left)\n");
+}
+
+static void wrapped_only_without_challenge_stops(void)
+{
+	/* no TEE report, so no challenge: nothing could ever be accepted */
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
+	typed = TYPED_WRAPPED_ONLY;
+	run_request(&req, "correct horse\n", -ENOKEY,
+		    "jobs: only a cvminit-wrapped key is accepted (JOBS_TYPED_PASSPHRASE=refuse), but this boot has no "
+		    "TEE report to wrap it to: no key can open jobs", 0);
+	typed = TYPED_ACCEPT;
+}
+
+static void typed_passphrase_allowed_warns_every_boot(void)
+{
+	static const char warn[] = "cvminit: init: jobs: JOBS_TYPED_PASSPHRASE=allow: a passphrase typed at this "
+				   "prompt is read by the host; paste a cvminit-wrapped line instead where you can\n";
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	typed = TYPED_ACCEPT_WARN;
+	for (int boot = 0; boot < 2; boot++) {
+		run_request(&req, "correct horse\n", 0, NULL, 1);
+		CHECK_LOGGED(warn);
+	}
+	typed = TYPED_ACCEPT;
+	run_request(&req, "correct horse\n", 0, NULL, 1);
+	CHECK(!strstr(console_log, "JOBS_TYPED_PASSPHRASE")); /* test rules: no warning */
+}
+
+static void refused_prompt_never_asks(void)
+{
+	/* the config stage refuses these first; the prompt itself holds too */
+	struct key_request req = { "root (recovery)", "/dev/vda3", "prompt", NULL, 3, NULL };
+	typed = TYPED_ACCEPT;
+	boot_ctx_init(&pctx);
+	pctx.plan.typed[PROMPT_ROOT_RECOVERY] = TYPED_REFUSE;
+	pctx.devfs = "/nonexistent"; /* would fail differently if it tried to ask */
+	opened = 0;
+	CHECK_INT(keysource_unlock(&pctx, &req, try_right, NULL), -EPERM);
+	CHECK_STR(pctx.log.reason, "root (recovery): a key typed on the console is read by the host: the release "
+				   "policy allows no prompt here");
+	CHECK_INT(opened, 0);
 }
 
 static void prompt_line_for_other_questions(void)
@@ -484,6 +559,11 @@ int main(void)
 	TEST(wrapped_key_that_does_not_open_then_passphrase);
 	TEST(wrapped_line_ignored_without_challenge);
 	TEST(prompt_line_for_other_questions);
+	TEST(typed_passphrase_refused_at_wrapped_only_prompt);
+	TEST(typed_passphrases_use_up_the_tries);
+	TEST(wrapped_only_without_challenge_stops);
+	TEST(typed_passphrase_allowed_warns_every_boot);
+	TEST(refused_prompt_never_asks);
 #ifdef CVMINIT_TEST_BUILD
 	TEST(keyfile_source);
 	TEST(keyfile_matches);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "init/config.h"
+#include "init/plan.h"
 #include "tee/evidence.h"
 #include "tee/guest.h"
 #include "tee/snp_report.h"
@@ -17,6 +18,16 @@ TH_DEFINE("tee_policy");
 static uint8_t real[4096];
 static size_t real_len;
 static struct cvm_config cfg;
+static struct boot_plan plan_;
+
+/* the checks read the plan the config stage makes of cfg */
+static const struct boot_plan *plan_of(const struct cvm_config *c)
+{
+	char e[256];
+	if (plan_build(c, false, &plan_, e, sizeof(e)) < 0)
+		TH_FAIL("plan_build: %s", e);
+	return &plan_;
+}
 static char err[300];
 
 static void load(void)
@@ -37,7 +48,7 @@ static void real_report_debug_policy_is_refused(void)
 {
 	CHECK(real_len >= SNP_REPORT_SIZE);
 	config_defaults(&cfg);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, real, real_len, real + 0x50, err, sizeof(err)), -EPERM);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, real, real_len, real + 0x50, err, sizeof(err)), -EPERM);
 	CHECK_STR(err, "SNP guest policy 0xb0000 allows debugging (POLICY.DEBUG, bit 19): the host could read this VM");
 }
 
@@ -48,9 +59,9 @@ static void clean_policy_passes_and_binding_is_checked(void)
 	put64(rep + 0x08, 0x30000);
 	memcpy(rd, rep + 0x50, 64);
 	config_defaults(&cfg);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, rep, sizeof(rep), rd, err, sizeof(err)), 0);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, rep, sizeof(rep), rd, err, sizeof(err)), 0);
 	rd[63] ^= 1;
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, rep, sizeof(rep), rd, err, sizeof(err)), -EPERM);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, rep, sizeof(rep), rd, err, sizeof(err)), -EPERM);
 	CHECK_STR(err, "SNP report does not carry our REPORT_DATA");
 }
 
@@ -61,26 +72,26 @@ static void migration_agent_and_vmpl(void)
 	memcpy(rep, real, sizeof(rep));
 	put64(rep + 0x08, 0x30000 | SNP_POLICY_MIGRATE_MA);
 	config_defaults(&cfg);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), -EPERM);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), -EPERM);
 	CHECK_STR(err, "SNP guest policy 0x70000 allows a migration agent (POLICY.MIGRATE_MA, bit 18) and "
 		       "SNP_ALLOW_MIGRATION_AGENT=no");
 	CHECK_INT(config_parse_file(&cfg, "SNP_ALLOW_MIGRATION_AGENT=yes\n", 30, "c", e2, sizeof(e2)), 0);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), 0);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), 0);
 	put64(rep + 0x08, 0x30000);
 	rep[0x30] = 2; /* vmpl */
 	config_defaults(&cfg);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), -EPERM);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, rep, sizeof(rep), rep + 0x50, err, sizeof(err)), -EPERM);
 	CHECK_STR(err, "SNP report VMPL is 2, SNP_VMPL is 0");
 }
 
 static void malformed_reports(void)
 {
 	config_defaults(&cfg);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_SNP, real, 100, real + 0x50, err, sizeof(err)), -EBADMSG);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_SNP, real, 100, real + 0x50, err, sizeof(err)), -EBADMSG);
 	CHECK(!strncmp(err, "malformed SNP report: ", 22));
 	uint8_t td[TDX_TDREPORT_SIZE] = { 0 };
-	CHECK_INT(tee_check_own_report(&cfg, TEE_TDX, td, 100, td, err, sizeof(err)), -EBADMSG);
-	CHECK_INT(tee_check_own_report(&cfg, TEE_NONE, td, 100, td, err, sizeof(err)), -EINVAL);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, td, 100, td, err, sizeof(err)), -EBADMSG);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_NONE, td, 100, td, err, sizeof(err)), -EINVAL);
 }
 
 static void tdx_debug_attribute(void)
@@ -93,10 +104,10 @@ static void tdx_debug_attribute(void)
 	CHECK_INT(tdx_tdreport_parse(td, sizeof(td), &parsed, why, sizeof(why)), 0);
 	/* ATTRIBUTES is TDINFO's first field. */
 	td[TDX_TDINFO_OFFSET] = 1;
-	CHECK_INT(tee_check_own_report(&cfg, TEE_TDX, td, sizeof(td), parsed.report_data, err, sizeof(err)), -EPERM);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, td, sizeof(td), parsed.report_data, err, sizeof(err)), -EPERM);
 	CHECK_STR(err, "TDX TD_ATTRIBUTES 0x0000000000000001 has DEBUG (bit 0) set: the host could read this TD");
 	td[TDX_TDINFO_OFFSET] = 0;
-	CHECK_INT(tee_check_own_report(&cfg, TEE_TDX, td, sizeof(td), parsed.report_data, err, sizeof(err)), 0);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, td, sizeof(td), parsed.report_data, err, sizeof(err)), 0);
 }
 
 static void evidence_document_is_canonical(void)

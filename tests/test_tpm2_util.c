@@ -156,6 +156,9 @@ static void passphrase(void)
 	CHECK_MEM(pass->data, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 44);
 	CHECK_INT(tpm2_passphrase_from_secret(raw, small), -ENOSPC);
 	CHECK_INT(small->len, 0);
+	raw->len = 0; /* an unsealed secret of length 0 is refused, not encoded as "" */
+	CHECK_INT(tpm2_passphrase_from_secret(raw, pass), -ENODATA);
+	CHECK_INT(pass->len, 0);
 	secret_free(raw);
 	secret_free(pass);
 	secret_free(small);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/host/tpm2_host.h"
+#include "init/plan.h"
 #ifdef CVMINIT_TEST_BUILD
 #include "tee/mock_measure.h"
 #endif

@@ -19,7 +19,7 @@ command -v gcovr >/dev/null || { echo "coverage: gcovr missing: deps/install-too
 # The files that decide what is accepted and trusted: parsers, policy checks,
 # key-source logic. A glob that matches nothing is skipped.
 KEY_FILES=(
-	init/config.c init/mountopts.c init/partref.c init/harden.c init/partitions.c
+	init/config.c init/plan.c init/mountopts.c init/partref.c init/harden.c init/partitions.c
 	crypto/keysource.c crypto/secret.c crypto/tpm2_token.c crypto/snp_key.c crypto/eventlog.c crypto/wrap.c
 	crypto/volume_key.c
 	tee/snp_report.c tee/tdx_quote.c tee/policy.c

@@ -1,0 +1,391 @@
+/* The boot plan (plan.h): the configuration as typed facts, and the one
+ * policy over them. The release key-source policy's reasons are in
+ * THREAT_MODEL.md; every refusal names the key to change. */
+#include "init/plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "init/context.h"
+
+_Static_assert(PLAN_BOOT == (int)ROLE_BOOT && PLAN_ROOT == (int)ROLE_ROOT && PLAN_CONFIG == (int)ROLE_CONFIG &&
+		       PLAN_JOBS == (int)ROLE_JOBS && PLAN_DATA == (int)ROLE_DATA,
+	       "plan volumes are indexed like enum part_role");
+
+const char *key_source_name(enum key_source ks)
+{
+	static const char *const names[] = { "none", "prompt", "tpm2", "snp-derived", "keyfile" };
+
+	return (unsigned)ks < sizeof(names) / sizeof(names[0]) ? names[ks] : "?";
+}
+
+static enum key_source parse_ks(const char *v)
+{
+	if (!strcmp(v, "prompt"))
+		return KS_PROMPT;
+	if (!strcmp(v, "tpm2"))
+		return KS_TPM2;
+	if (!strcmp(v, "snp-derived"))
+		return KS_SNP_DERIVED;
+	if (!strcmp(v, "keyfile"))
+		return KS_KEYFILE; /* the release schema does not even accept the word */
+	return KS_NONE;
+}
+
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex (already checked by the schema, except its length) to bytes. */
+static int hex_bytes(const char *hex, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 > cap)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* A pin is all or nothing: 64 hex digits, or empty (not pinned). */
+static int build_pin(const struct cvm_config *cfg, enum cfg_id id, struct vol_plan *v, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	if (!*cfg_str(cfg, id))
+		return 0;
+	if (strlen(cfg_str(cfg, id)) != 64 || hex_bytes(cfg_str(cfg, id), v->pin, sizeof(v->pin), &n) < 0) {
+		snprintf(err, errlen, "%s: expected 64 hex digits (HMAC-SHA256 of the volume key; see cvminit measure), or empty",
+			 cfg_defs[id].name);
+		return -EINVAL;
+	}
+	v->pinned = true;
+	return 0;
+}
+
+static int build_verity(const struct cvm_config *cfg, struct vol_plan *v, enum cfg_id roothash, enum cfg_id hash,
+			enum cfg_id offset, enum cfg_id salt, enum cfg_id data_size, char *err, size_t errlen)
+{
+	struct verity_plan *vp = &v->verity;
+	size_t n;
+
+	vp->hash_appended = !strcmp(cfg_str(cfg, hash), "appended");
+	vp->data_size = cfg_u64(cfg, data_size);
+	vp->preverify = cfg_is(cfg, CFG_VERITY_PREVERIFY, "all") || cfg_is(cfg, CFG_VERITY_PREVERIFY, v->label);
+
+	if (!strcmp(cfg_str(cfg, roothash), "none")) {
+		v->prot = v->ref.kind == PREF_NONE ? PROT_ABSENT : PROT_PLAIN;
+		return 0;
+	}
+	/* set even when the partition is not used: plan_check reports that */
+	v->prot = PROT_VERITY;
+	if (hex_bytes(cfg_str(cfg, roothash), vp->roothash, sizeof(vp->roothash), &n) < 0 || n != sizeof(vp->roothash)) {
+		snprintf(err, errlen, "%s: expected 64 hex digits (a sha256 root hash) or none", cfg_defs[roothash].name);
+		return -EINVAL;
+	}
+	if (!vp->hash_appended && partref_parse(cfg_str(cfg, hash), &vp->hash_ref, err, errlen) < 0)
+		return -EINVAL;
+	vp->hash_offset = cfg_u64(cfg, offset);
+	if (hex_bytes(cfg_str(cfg, salt), vp->salt, sizeof(vp->salt), &vp->salt_len) < 0) {
+		snprintf(err, errlen, "%s: not hex", cfg_defs[salt].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* word is one of the comma-separated words of list */
+static bool flag_listed(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *q = list; (q = strstr(q, word)) != NULL; q += n)
+		if ((q == list || q[-1] == ',') && (q[n] == ',' || q[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void compute_typed(struct boot_plan *p)
+{
+	enum typed_rule host_typed = p->release_rules ? TYPED_REFUSE : TYPED_ACCEPT;
+
+	p->typed[PROMPT_ROOT] = host_typed;
+	p->typed[PROMPT_ROOT_RECOVERY] = host_typed;
+	p->typed[PROMPT_ROOT_PROVISION] = host_typed;
+	/* p5's prompt stays (the owner's key): wrapped lines only under the
+	 * release rules, unless typed passphrases are allowed explicitly, and
+	 * then every boot says that the host reads them. */
+	if (p->jobs_typed_allowed)
+		p->typed[PROMPT_JOBS] = TYPED_ACCEPT_WARN;
+	else
+		p->typed[PROMPT_JOBS] = p->release_rules ? TYPED_WRAPPED_ONLY : TYPED_ACCEPT;
+}
+
+int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *p, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name, *label;
+		enum cfg_id part, fstype, mount, options; /* mount CFG__COUNT: the new root */
+	} vols[PLAN__VOLUMES] = {
+		[PLAN_BOOT] = { "p2", "boot", CFG_BOOT_PART, CFG_BOOT_FSTYPE, CFG_BOOT_MOUNT, CFG_BOOT_OPTIONS },
+		[PLAN_ROOT] = { "p3", "root", CFG_ROOT_PART, CFG_ROOT_FSTYPE, CFG__COUNT, CFG_ROOT_OPTIONS },
+		[PLAN_CONFIG] = { "p4", "config", CFG_CONFIG_PART, CFG_CONFIG_FSTYPE, CFG_CONFIG_MOUNT, CFG_CONFIG_OPTIONS },
+		[PLAN_JOBS] = { "p5", "jobs", CFG_JOBS_PART, CFG_JOBS_FSTYPE, CFG_JOBS_MOUNT, CFG_JOBS_OPTIONS },
+		[PLAN_DATA] = { "p6", "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
+	};
+	const char *tee = cfg_str(cfg, CFG_TEE);
+	size_t n = 0;
+	uint8_t tcb[8];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < PLAN__VOLUMES; i++) {
+		struct vol_plan *v = &p->vol[i];
+		v->name = vols[i].name;
+		v->label = vols[i].label;
+		v->key = vols[i].part;
+		if (partref_parse(cfg_str(cfg, vols[i].part), &v->ref, err, errlen) < 0)
+			return -EINVAL;
+		v->prot = v->ref.kind == PREF_NONE ? PROT_ABSENT : PROT_PLAIN;
+		snprintf(v->fstype, sizeof(v->fstype), "%s", cfg_str(cfg, vols[i].fstype));
+		snprintf(v->mount, sizeof(v->mount), "%s", vols[i].mount < CFG__COUNT ? cfg_str(cfg, vols[i].mount) : "/");
+		snprintf(v->options, sizeof(v->options), "%s", cfg_str(cfg, vols[i].options));
+	}
+	r = build_verity(cfg, &p->vol[PLAN_BOOT], CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH,
+			 CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, CFG_BOOT_VERITY_DATA_SIZE, err, errlen);
+	if (r == 0)
+		r = build_verity(cfg, &p->vol[PLAN_CONFIG], CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
+				 CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_SALT, CFG_CONFIG_VERITY_DATA_SIZE, err,
+				 errlen);
+	if (r == 0)
+		r = build_verity(cfg, &p->vol[PLAN_DATA], CFG_DATA_VERITY_ROOTHASH, CFG_DATA_VERITY_HASH,
+				 CFG_DATA_VERITY_HASH_OFFSET, CFG_DATA_VERITY_SALT, CFG_DATA_VERITY_DATA_SIZE, err, errlen);
+	if (r < 0)
+		return r;
+
+	/* p3 and p5: the key source as configured (rules across keys read it
+	 * even for a plain volume, as they always did). */
+	struct vol_plan *root = &p->vol[PLAN_ROOT], *jobs = &p->vol[PLAN_JOBS];
+	root->prot = cfg_is(cfg, CFG_ROOT_ENCRYPTION, "luks") ? PROT_LUKS : PROT_PLAIN;
+	root->ks = parse_ks(cfg_str(cfg, CFG_ROOT_KEY_SOURCE));
+	if (jobs->ref.kind != PREF_NONE)
+		jobs->prot = cfg_is(cfg, CFG_JOB_STORE_ENCRYPTION, "luks") ? PROT_LUKS : PROT_PLAIN;
+	jobs->ks = parse_ks(cfg_str(cfg, CFG_JOBS_KEY_SOURCE));
+	r = build_pin(cfg, CFG_ROOT_VOLUME_KEY_PIN, root, err, errlen);
+	if (r == 0)
+		r = build_pin(cfg, CFG_JOBS_VOLUME_KEY_PIN, jobs, err, errlen);
+	if (r < 0)
+		return r;
+
+	p->test_build = test_build;
+	p->release_rules = !test_build;
+#ifdef CVMINIT_TEST_BUILD
+	if (cfg_is(cfg, CFG_MOCK_RELEASE_POLICY, "yes"))
+		p->release_rules = true;
+#endif
+	p->tee = !strcmp(tee, "snp") ? TEE_WANT_SNP : !strcmp(tee, "tdx") ? TEE_WANT_TDX
+		: !strcmp(tee, "mock") ? TEE_WANT_MOCK : TEE_WANT_AUTO;
+	p->tpm_in_tee = cfg_is(cfg, CFG_TPM_IN_TEE, "yes");
+	p->jobs_typed_allowed = cfg_is(cfg, CFG_JOBS_TYPED_PASSPHRASE, "allow");
+	p->root_tpm2_fallback = cfg_is(cfg, CFG_ROOT_TPM2_FALLBACK, "prompt");
+	p->root_enroll = cfg_is(cfg, CFG_ROOT_ENROLL, "yes");
+	p->provision = parse_ks(cfg_str(cfg, CFG_ROOT_PROVISION_SOURCE));
+	if (*cfg_str(cfg, CFG_SNP_KEY_MIN_TCB)) {
+		if (strlen(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB)) != 16 ||
+		    hex_bytes(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB), tcb, sizeof(tcb), &n) < 0) {
+			snprintf(err, errlen, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
+			return -EINVAL;
+		}
+		/* the number as `cvminit report show` prints TCB raw values
+		 * (crypto/snp_params.c reads it the same way) */
+		for (int i = 0; i < 8; i++)
+			p->snp_min_tcb = p->snp_min_tcb << 8 | tcb[i];
+		p->snp_min_tcb_set = true;
+	}
+	p->snp_key_tcb_field = flag_listed(cfg_str(cfg, CFG_SNP_KEY_FIELDS), "tcb-version");
+	p->jobs_wrapping = cfg_is(cfg, CFG_JOBS_KEY_WRAPPING, "auto");
+	p->tpm_measure = cfg_is(cfg, CFG_TPM_MEASURE, "none")	    ? TPM_MEASURE_NONE
+			 : cfg_is(cfg, CFG_TPM_MEASURE, "required") ? TPM_MEASURE_REQUIRED
+								    : TPM_MEASURE_AUTO;
+	p->measure_pcr = cfg_uint(cfg, CFG_MEASURE_PCR);
+	snprintf(p->tpm_device, sizeof(p->tpm_device), "%s", cfg_str(cfg, CFG_TPM_DEVICE));
+	p->prompt_tries = cfg_uint(cfg, CFG_PROMPT_TRIES);
+	p->part_timeout = cfg_uint(cfg, CFG_PART_TIMEOUT);
+	p->sysctl_hardening = cfg_is(cfg, CFG_SYSCTL_HARDENING, "yes");
+	p->debug = cfg_is(cfg, CFG_DEBUG, "yes");
+	p->on_failure_reboot = cfg_is(cfg, CFG_ON_FAILURE, "reboot");
+	p->verity_panic = cfg_is(cfg, CFG_VERITY_ON_CORRUPTION, "panic");
+	p->snp_vmpl = cfg_uint(cfg, CFG_SNP_VMPL);
+	p->snp_allow_migration_agent = cfg_is(cfg, CFG_SNP_ALLOW_MIGRATION_AGENT, "yes");
+	snprintf(p->attest_nonce, sizeof(p->attest_nonce), "%s", cfg_str(cfg, CFG_ATTEST_NONCE));
+	snprintf(p->tmp_size, sizeof(p->tmp_size), "%s", cfg_str(cfg, CFG_TMP_SIZE));
+	snprintf(p->shm_size, sizeof(p->shm_size), "%s", cfg_str(cfg, CFG_SHM_SIZE));
+	snprintf(p->launcher, sizeof(p->launcher), "%s", cfg_str(cfg, CFG_LAUNCHER));
+	snprintf(p->launcher_args, sizeof(p->launcher_args), "%s", cfg_str(cfg, CFG_LAUNCHER_ARGS));
+	snprintf(p->launcher_cwd, sizeof(p->launcher_cwd), "%s", cfg_str(cfg, CFG_LAUNCHER_CWD));
+	compute_typed(p);
+	return 0;
+}
+
+#define REFUSE(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+/* p2, p4 and p6: dm-verity as configured, and only dm-verity for p2 and p4
+ * in a release build. A root hash needs its geometry pinned: with the tree
+ * appended, HASH_OFFSET is the data size; with a separate hash partition
+ * nothing on the data partition says where the data ends, so DATA_SIZE must
+ * (the superblock is the host's: stage_verity checks it). */
+static int check_verity(const struct boot_plan *p, char *err, size_t errlen)
+{
+	static const struct {
+		enum plan_volume vol;
+		const char *roothash, *hash, *offset, *data_size;
+		bool required;
+	} vk[] = {
+		{ PLAN_BOOT, "BOOT_VERITY_ROOTHASH", "BOOT_VERITY_HASH", "BOOT_VERITY_HASH_OFFSET", "BOOT_VERITY_DATA_SIZE", true },
+		{ PLAN_CONFIG, "CONFIG_VERITY_ROOTHASH", "CONFIG_VERITY_HASH", "CONFIG_VERITY_HASH_OFFSET",
+		  "CONFIG_VERITY_DATA_SIZE", true },
+		{ PLAN_DATA, "DATA_VERITY_ROOTHASH", "DATA_VERITY_HASH", "DATA_VERITY_HASH_OFFSET", "DATA_VERITY_DATA_SIZE", false },
+	};
+
+	for (size_t i = 0; i < sizeof(vk) / sizeof(vk[0]); i++) {
+		const struct vol_plan *v = &p->vol[vk[i].vol];
+		const struct verity_plan *vp = &v->verity;
+		if (v->ref.kind == PREF_NONE) {
+			if (v->prot == PROT_VERITY)
+				return REFUSE("%s is set but %s=none", vk[i].roothash, cfg_defs[v->key].name);
+			continue;
+		}
+		if (v->prot != PROT_VERITY) {
+			if (!vp->hash_appended)
+				return REFUSE("%s names a hash partition but %s=none", vk[i].hash, vk[i].roothash);
+			if (p->test_build || !vk[i].required)
+				continue;
+			return REFUSE("%s is not set: a release build mounts %s only through dm-verity", vk[i].roothash,
+				      v->name);
+		}
+		if (vp->hash_appended && vp->hash_offset == 0)
+			return REFUSE("%s must give the data size when the hash tree is appended", vk[i].offset);
+		if (vp->hash_appended && vp->data_size && vp->data_size != vp->hash_offset)
+			return REFUSE("%s=%llu differs from %s=%llu (with the tree appended, the data ends where it starts)",
+				      vk[i].data_size, (unsigned long long)vp->data_size, vk[i].offset,
+				      (unsigned long long)vp->hash_offset);
+		if (!vp->hash_appended && vp->data_size == 0)
+			return REFUSE("%s must give the data size when the hash tree is on its own partition (%s)",
+				      vk[i].data_size, vk[i].hash);
+	}
+	return 0;
+}
+
+/* noload keeps the kernel from replaying p6's journal, which the host wrote;
+ * only ext3/ext4 know it (another file system would refuse the mount). */
+static int check_data_noload(const struct boot_plan *p, char *err, size_t errlen)
+{
+	const struct vol_plan *v = &p->vol[PLAN_DATA];
+
+	if (v->ref.kind == PREF_NONE || !flag_listed(v->options, "noload") || !strcmp(v->fstype, "ext4") ||
+	    !strcmp(v->fstype, "ext3"))
+		return 0;
+	return REFUSE("DATA_OPTIONS has noload (no journal replay), an ext3/ext4 option, but DATA_FSTYPE=%s: "
+		      "set DATA_OPTIONS without it (and that file system's own no-replay option, if any)",
+		      v->fstype);
+}
+
+/* The release key-source policy: the host reads and types on the console
+ * and owns a TPM that runs outside the TEE (THREAT_MODEL.md). */
+static int check_release_key_sources(const struct boot_plan *p, char *err, size_t errlen)
+{
+	const struct vol_plan *root = &p->vol[PLAN_ROOT], *jobs = &p->vol[PLAN_JOBS];
+
+	if (root->ref.kind != PREF_NONE && root->prot == PROT_LUKS) {
+		switch (root->ks) {
+		case KS_PROMPT:
+			return REFUSE("ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host, and this "
+				      "build has no authenticated delivery for p3's key; use snp-derived, or tpm2 with "
+				      "TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN");
+		case KS_TPM2:
+			if (!p->tpm_in_tee)
+				return REFUSE("ROOT_KEY_SOURCE=tpm2: a TPM outside the TEE is the host's, which can unseal "
+					      "what is sealed to it; set TPM_IN_TEE=yes only for a vTPM inside the TEE "
+					      "(SVSM or paravisor)");
+			if (!root->pinned)
+				return REFUSE("ROOT_KEY_SOURCE=tpm2 needs ROOT_VOLUME_KEY_PIN: anyone can seal a key of "
+					      "their own to the TPM for a volume of their own");
+			if (p->root_tpm2_fallback)
+				return REFUSE("ROOT_TPM2_FALLBACK=prompt: a recovery key typed on the console is read by "
+					      "the host, and this build has no authenticated delivery for it; set "
+					      "ROOT_TPM2_FALLBACK=none");
+			break;
+		case KS_SNP_DERIVED:
+			if (!p->snp_min_tcb_set)
+				return REFUSE("ROOT_KEY_SOURCE=snp-derived needs SNP_KEY_MIN_TCB: without a TCB floor the "
+					      "host can roll the firmware back and still get the key");
+			if (p->root_enroll && p->provision == KS_PROMPT)
+				return REFUSE("ROOT_ENROLL=yes with ROOT_PROVISION_SOURCE=prompt: a provisioning secret "
+					      "typed on the console is read by the host, and this build has no "
+					      "authenticated delivery for it; enrollment is refused");
+			if (p->root_enroll && !root->pinned)
+				return REFUSE("ROOT_ENROLL=yes needs ROOT_VOLUME_KEY_PIN: the host could serve a volume "
+					      "of its own for the snp-derived key to be enrolled into");
+			break;
+		case KS_KEYFILE: /* test builds only, in the measured initramfs: a stand-in */
+		case KS_NONE:
+			break;
+		}
+	}
+	if (jobs->ref.kind != PREF_NONE && jobs->prot == PROT_LUKS && jobs->ks == KS_PROMPT) {
+		if (p->jobs_typed_allowed && !jobs->pinned)
+			return REFUSE("JOBS_TYPED_PASSPHRASE=allow needs JOBS_VOLUME_KEY_PIN: the host reads the typed "
+				      "passphrase and could serve a volume of its own that it opens");
+		if (!p->jobs_typed_allowed && !p->jobs_wrapping)
+			return REFUSE("JOBS_KEY_WRAPPING=no: p5's prompt accepts only cvminit-wrapped keys "
+				      "(JOBS_TYPED_PASSPHRASE=refuse), so no key could open p5");
+		if (!jobs->pinned)
+			return REFUSE("JOBS_KEY_SOURCE=prompt needs JOBS_VOLUME_KEY_PIN: wrapped lines are not "
+				      "authenticated yet, so the host could wrap a key of its own for a volume of its own");
+	}
+	return 0;
+}
+
+int plan_check(const struct boot_plan *p, bool release_rules, char *err, size_t errlen)
+{
+	const struct vol_plan *root = &p->vol[PLAN_ROOT], *jobs = &p->vol[PLAN_JOBS];
+	int r = check_verity(p, err, errlen);
+
+	if (r == 0)
+		r = check_data_noload(p, err, errlen);
+	if (r < 0)
+		return r;
+	if (p->snp_key_tcb_field && !p->snp_min_tcb_set) /* it would mix TCB_VERSION 0 in: bound to nothing */
+		return REFUSE("SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
+	if (root->ks == KS_TPM2 && p->tpm_measure == TPM_MEASURE_NONE)
+		return REFUSE("ROOT_KEY_SOURCE=tpm2 needs the measurements it is sealed to: TPM_MEASURE=none is not allowed");
+	if (p->root_enroll && root->ks != KS_SNP_DERIVED)
+		return REFUSE("ROOT_ENROLL=yes enrolls the snp-derived key: it needs ROOT_KEY_SOURCE=snp-derived");
+	if (jobs->ks == KS_SNP_DERIVED || jobs->ks == KS_TPM2)
+		return REFUSE("JOBS_KEY_SOURCE=%s: the job store's key belongs to the model owner, not to this machine",
+			      key_source_name(jobs->ks));
+	if (root->prot == PROT_PLAIN && !p->test_build)
+		return REFUSE("ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
+	return release_rules ? check_release_key_sources(p, err, errlen) : 0;
+}
+
+int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen)
+{
+	struct boot_plan plan;
+	int r = plan_build(cfg, test_build, &plan, err, errlen);
+
+	return r < 0 ? r : plan_check(&plan, plan.release_rules, err, errlen);
+}
