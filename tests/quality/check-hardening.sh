@@ -40,6 +40,7 @@ FORBIDDEN_RELEASE=(
 	"/etc/cvminit/keys/"    # default key-file paths
 	"ROOT_KEYFILE"          # test-build-only configuration keys
 	"JOBS_KEYFILE"
+	"MOCK_LUKS_POLICY"      # the switch that skips the LUKS2 header policy
 	"|keyfile"              # "keyfile" as a key-source choice
 	"|mock"                 # "mock" as a TEE choice
 	"key file %s"           # the key-file source's messages
