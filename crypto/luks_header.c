@@ -500,6 +500,12 @@ int luks_header_check(const uint8_t *buf, size_t len, const struct luks_policy *
 	memset(facts, 0, sizeof(*facts));
 	if (len != pol->data_offset || len < 2 * BIN_HDR)
 		return fail(err, errlen, -EINVAL, "the header area is %zu bytes (expected %" PRIu64 ")", len, pol->data_offset);
+	/* magic and version first: a LUKS1 or foreign header says so, not
+	 * "hdr_size is <its cipher name as a number>" */
+	if (memcmp(buf, "LUKS\xba\xbe", 6))
+		return fail(err, errlen, -EINVAL, "header copy 1 (offset 0) has no LUKS2 magic");
+	if (((unsigned)buf[6] << 8 | buf[7]) != 2)
+		return fail(err, errlen, -EINVAL, "header copy 1 is version %u (allowed: 2)", (unsigned)buf[6] << 8 | buf[7]);
 	hdr_size = be64(buf + 8);
 	/* 16 KiB to 4 MiB, a power of two (what the format allows), both copies
 	 * inside the header area: checked before anything is read at it */
@@ -542,17 +548,19 @@ int luks_header_check(const uint8_t *buf, size_t len, const struct luks_policy *
 
 /* ---- the loader -------------------------------------------------------------- */
 
+/* Written in place, not replaced by rename: libcryptsetup keeps the file
+ * descriptor of a loaded header open, so a crypt_device reloaded after a
+ * refresh (crypto/luks.c) must find the new bytes under the same inode. A
+ * failed write fails the boot; the file is only ever ours (tmpfs, 0600). */
 static int write_copy(const char *path, const uint8_t *buf, size_t len)
 {
-	char tmp[128];
 	int fd, r = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0600) < 0)
+		r = -errno;
 	for (size_t done = 0; done < len && r == 0;) {
 		ssize_t n = write(fd, buf + done, len - done);
 		if (n < 0 && errno != EINTR)
@@ -562,11 +570,6 @@ static int write_copy(const char *path, const uint8_t *buf, size_t len)
 	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	/* rename: a copy is whole or absent, never half of two headers */
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
 	return r;
 }
 

@@ -45,8 +45,8 @@ int luks_header_check(const uint8_t *buf, size_t len, const struct luks_policy *
 		      char *err, size_t errlen);
 
 /* Reads dev's header area ONCE (pol->data_offset bytes, into locked memory),
- * checks it, and writes exactly those bytes to copy_path (mode 0600, replaced
- * atomically; its directory must exist). facts->copy is copy_path. 0 or
+ * checks it, and writes exactly those bytes to copy_path (mode 0600,
+ * overwritten in place; its directory must exist). facts->copy is copy_path. 0 or
  * -errno with err set. Nothing is written when the check fails. */
 int luks_header_load(const char *dev, const char *copy_path, const struct luks_policy *pol,
 		     struct luks_facts *facts, char *err, size_t errlen);

@@ -59,8 +59,10 @@ int luks_copy_refresh(struct boot_ctx *ctx, enum part_role role)
 	int r = load(ctx, role);
 
 	if (r == 0)
-		log_line(&ctx->log, LOG_INFO, "%s: %s: LUKS2 header changed by this boot, read back and checked again",
-			 label_of(role), ctx->parts[role].dev);
+		log_line(&ctx->log, LOG_INFO,
+			 "%s: %s: LUKS2 header changed by this boot, read back and checked again (seqid %llu, keyslots 0x%x)",
+			 label_of(role), ctx->parts[role].dev, (unsigned long long)ctx->parts[role].luks.seqid,
+			 ctx->parts[role].luks.keyslots);
 	return r;
 }
 

@@ -250,6 +250,17 @@ static void absurd_hdr_size(void)
 	CHECK_STR(err, "hdr_size is 4611686018427404288 (allowed: 16384 to 4194304, a power of two)");
 }
 
+static void luks1_or_foreign(void)
+{
+	memcpy(buf, genuine, AREA);
+	buf[7] = 1;
+	CHECK(luks_header_check(buf, AREA, &pol, &facts, err, sizeof(err)) < 0);
+	CHECK_STR(err, "header copy 1 is version 1 (allowed: 2)");
+	memset(buf, 0, 4096);
+	CHECK(luks_header_check(buf, AREA, &pol, &facts, err, sizeof(err)) < 0);
+	CHECK_STR(err, "header copy 1 (offset 0) has no LUKS2 magic");
+}
+
 static void policy_off_checks_structure_only(void)
 {
 	struct luks_policy off = pol;
@@ -358,6 +369,7 @@ int main(void)
 	TEST(checksum_not_recomputed);
 	TEST(evil_second_copy);
 	TEST(absurd_hdr_size);
+	TEST(luks1_or_foreign);
 	TEST(policy_off_checks_structure_only);
 	TEST(changed_after_load);
 	TEST(short_device);
