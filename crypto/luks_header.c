@@ -104,6 +104,8 @@ static int read_copy(const uint8_t *buf, size_t len, int n, uint64_t off, uint64
 	const uint8_t *b = buf + off;
 	bool ok;
 
+	memset(c, 0, sizeof(*c));
+	c->json = "";
 	if (off + hdr_size > len)
 		return fail(err, errlen, -EINVAL, "header copy %d does not fit in the header area", n);
 	if (memcmp(b, magic[n - 1], 6))
@@ -452,7 +454,7 @@ static int check_json(const struct hdr_copy *c, const struct luks_policy *pol, u
 	struct json_ctx j = { pol, hdr_size, len, f, err, errlen };
 	struct json_tokener *tok = json_tokener_new();
 	size_t n = strlen(c->json);
-	struct json_object *root = NULL, *ks, *ts, *segs, *ds, *cfg;
+	struct json_object *root = NULL, *ks = NULL, *ts = NULL, *segs = NULL, *ds = NULL, *cfg = NULL;
 	const char *bad;
 	int r;
 
