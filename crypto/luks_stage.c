@@ -40,7 +40,11 @@ static int load(struct boot_ctx *ctx, enum part_role role)
 
 	policy_of(ctx, &pol);
 	snprintf(path, sizeof(path), COPY_DIR "/cvm-%s.hdr", label_of(role));
-	r = mkdir_p_nofollow(COPY_DIR, 0700);
+	/* /run/cvminit stays 0755 (the attestation files under it are for
+	 * NVFlare); only the copies' directory is 0700 */
+	r = mkdir_p_nofollow("/run/cvminit", 0755);
+	if (r == 0)
+		r = mkdir_p_nofollow(COPY_DIR, 0700);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot create " COPY_DIR ": %s", strerror(-r));
 #ifdef CVMINIT_TEST_BUILD
