@@ -22,7 +22,6 @@
 #include "crypto/secret.h"
 
 #define BIN_HDR 4096u  /* the binary part of each header copy */
-#define KEYSLOT_AREA_CIPHER "aes-xts-plain64"
 static const char *const token_types[] = { "systemd-tpm2", "cvminit-snp" };
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -327,10 +326,13 @@ static int check_keyslots(struct json_ctx *j, struct json_object *ks)
 		if (!t || strcmp(t, "raw"))
 			return fail(j->err, j->errlen, -EPERM, "keyslots.%d.area.type is %s (allowed: raw)", id,
 				    shown(json_object_object_get_ex(area, "type", &v) ? v : NULL, b, sizeof(b)));
+		/* the same allow-list as the segment: libcryptsetup encrypts a
+		 * keyslot area with the segment's cipher unless told otherwise */
 		t = str_of(area, "encryption");
-		if (!t || strcmp(t, KEYSLOT_AREA_CIPHER))
-			return fail(j->err, j->errlen, -EPERM, "keyslots.%d.area.encryption is %s (allowed: " KEYSLOT_AREA_CIPHER ")",
-				    id, shown(json_object_object_get_ex(area, "encryption", &v) ? v : NULL, b, sizeof(b)));
+		if (!t || !in_list(j->pol->ciphers, t))
+			return fail(j->err, j->errlen, -EPERM, "keyslots.%d.area.encryption is %s (allowed: %s)", id,
+				    shown(json_object_object_get_ex(area, "encryption", &v) ? v : NULL, b, sizeof(b)),
+				    j->pol->ciphers);
 		if (!int_of(area, "key_size", &n) || n != LUKS_KEY_BYTES)
 			return fail(j->err, j->errlen, -EPERM, "keyslots.%d.area.key_size is %s (expected %d)", id,
 				    shown(json_object_object_get_ex(area, "key_size", &v) ? v : NULL, b, sizeof(b)),

@@ -16,7 +16,7 @@
 #define LUKS_KEY_BYTES 64                 /* 512-bit volume key (XTS: two AES-256 keys) */
 
 struct luks_policy {
-	const char *ciphers;   /* comma-separated segment ciphers allowed (LUKS_CIPHERS) */
+	const char *ciphers;   /* comma-separated segment and keyslot-area ciphers allowed (LUKS_CIPHERS) */
 	unsigned sector_size;  /* LUKS_SECTOR_SIZE */
 	uint64_t data_offset;  /* LUKS_DATA_OFFSET: the header area's size */
 	bool enforce;          /* false only in test builds (MOCK_LUKS_POLICY=off) */
