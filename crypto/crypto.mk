@@ -62,3 +62,8 @@ tpm2-swtpm-test: $(TPM2_SWTPM_TEST)
 
 CHECK_SUITES += crypto/host/test-tpm2-swtpm.sh
 CHECK_DEPS += $(TPM2_SWTPM_TEST) $(B)/cvminit
+
+# ---- the LUKS2 header policy (headers made by the host's cryptsetup at test time)
+UNIT_TESTS += luks_header
+UNIT_SRCS_luks_header := crypto/luks_header.c crypto/secret.c
+UNIT_LIBS_luks_header := -ljson-c -lmbedcrypto

@@ -14,6 +14,7 @@
 #include <mbedtls/md.h>
 
 #include "crypto/keysource.h"
+#include "crypto/luks.h"
 #include "crypto/secret.h"
 #include "crypto/snp_params.h"
 #include "crypto/volume_key.h"
@@ -293,6 +294,28 @@ static int check_token_floor(struct boot_ctx *ctx, const struct snp_token *t)
 	return 0;
 }
 
+/* cd reads the checked header copy (crypto/luks.c); a change is written
+ * to the disk's own header as before (power-cut safe: libcryptsetup's own
+ * writes, in the order above), then read back, checked again and cd reloaded
+ * from the new copy, so what is activated is again what was checked.
+ * k >= 0: finish what is pending for keyslot k; else enroll. */
+static int on_disk(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_token *t, int k, const struct secret *pass,
+		   const char *dev)
+{
+	struct crypt_device *disk = NULL;
+	int r = luks_disk_open(ctx, ROLE_ROOT, &disk);
+
+	if (r < 0)
+		return r;
+	r = k >= 0 ? finish_pending(ctx, disk, t, k) : enroll(ctx, disk, t, pass, dev);
+	crypt_free(disk);
+	if (r == 0)
+		r = luks_copy_refresh(ctx, ROLE_ROOT);
+	if (r == 0)
+		r = luks_copy_reload(ctx, ROLE_ROOT, cd);
+	return r;
+}
+
 int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, const char *dev)
 {
 	cleanup_secret struct secret *pass = NULL;
@@ -312,12 +335,12 @@ int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, 
 	if (r >= 0) {
 		int k = r;
 		if (t.id < 0 || t.npending || t.keyslot != k) {
-			r = finish_pending(ctx, cd, &t, k);
+			r = on_disk(ctx, cd, &t, k, NULL, dev);
 			if (r < 0)
 				return r;
 		}
 	} else if (r == -EPERM && cfg_is(&ctx->cfg, CFG_ROOT_ENROLL, "yes")) {
-		r = enroll(ctx, cd, &t, pass, dev);
+		r = on_disk(ctx, cd, &t, -1, pass, dev);
 		if (r < 0)
 			return r;
 	} else if (r == -EPERM) {

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto/luks_header.h"
 #include "init/config.h"
 #include "init/log.h"
 #include "init/plan.h"
@@ -36,6 +37,7 @@ struct found_part {
 	char name[32]; /* kernel name, e.g. vda2 */
 	char dev[64];  /* device node to open, e.g. /dev/vda2 */
 	char mapped[64]; /* the dm device once verity/LUKS2 opened it */
+	struct luks_facts luks; /* p3/p5: the checked LUKS2 header copy (stage luks) */
 };
 
 struct boot_ctx {

@@ -10,6 +10,7 @@ const struct stage boot_stages[] = {
 	{ "tee", stage_tee },
 	{ "partitions", stage_partitions },
 	{ "verity", stage_verity },
+	{ "luks", stage_luks },
 	{ "measure", stage_measure },
 	{ "attest", stage_attest },
 	{ "root", stage_root },

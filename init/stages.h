@@ -27,6 +27,7 @@ int stage_modules(struct boot_ctx *ctx);
 int stage_tee(struct boot_ctx *ctx);
 int stage_partitions(struct boot_ctx *ctx);
 int stage_verity(struct boot_ctx *ctx);
+int stage_luks(struct boot_ctx *ctx);
 int stage_measure(struct boot_ctx *ctx);
 int stage_attest(struct boot_ctx *ctx);
 int stage_root(struct boot_ctx *ctx);

@@ -7,7 +7,7 @@
 # ==== expected strings: align these with the init's real messages ========
 E_RUN_INIT="Run /init as init process"
 E_TEST_BUILD_RE='^cvminit: early: TEST BUILD'
-E_STAGES="early config modules tee partitions verity measure attest root jobstore mounts harden"
+E_STAGES="early config modules tee partitions verity luks measure attest root jobstore mounts harden"
 E_STAGE_DONE_RE='^cvminit: %s: done in [0-9]+\.[0-9] ms$'
 # printf'd with the number of modules.load lines minus sev-guest and tdx-guest
 E_MODULES_FMT='cvminit: modules: loaded %d modules (0 already present, 2 without hardware)'

@@ -24,6 +24,7 @@
 #   protected_initramfs_build [options]   initramfs_build + the key files
 #   verity_config N ROLE [HASH], verity_value N KEY, luks_value N KEY
 #   file_offset N PATH, slot_extract N FILE [LEN], luks_header_hash N
+#   luks_edit N EDIT...   (a LUKS2 header edited as a host could: qemu-tests/luks-edit.py)
 #   part_snapshot N + expect_part_unchanged N   (nothing written by a boot)
 #   rx_quote TEXT  (a literal for vm.py --expect)
 #   expect_line "exact line"   expect_no_line "exact line"
@@ -346,6 +347,17 @@ volume_key_pin() {
 # luks_header_hash N: SHA-256 of slot N's LUKS2 header area (both binary
 # headers, JSON areas and keyslots: everything before the data segment).
 luks_header_hash() { part_hash "$1" "$(luks_value "$1" DATA_OFFSET)"; }
+
+# luks_edit N EDIT...: edits slot N's LUKS2 header JSON in place as a host
+# could (qemu-tests/luks-edit.py: both checksums recomputed, keyslots,
+# digest and UUID kept), e.g. luks_edit 3 'set segments.0.iv_tweak="1"'.
+luks_edit() {
+	local n=$1 off
+	shift
+	off=$(part_offset "$n")
+	[ -n "$off" ] || die "luks_edit: no slot $n in $DISK.layout"
+	python3 "$REPO/qemu-tests/luks-edit.py" "$DISK" --offset "$off" "$@" >/dev/null || die "luks-edit.py failed"
+}
 
 # part_snapshot N / expect_part_unchanged N: remember slot N's bytes (SHA-256
 # of the whole partition, and of its LUKS2 header area if it has one) before

@@ -108,7 +108,7 @@ static void runner_names_reasonless_failure(void)
 
 static void sequence_is_the_design_order(void)
 {
-	const char *want[] = { "early", "config", "modules", "tee", "partitions", "verity", "measure",
+	const char *want[] = { "early", "config", "modules", "tee", "partitions", "verity", "luks", "measure",
 			       "attest", "root", "jobstore", "mounts", "harden", "switch_root" };
 	CHECK_INT(boot_stage_count, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < boot_stage_count && i < sizeof(want) / sizeof(want[0]); i++)
@@ -127,6 +127,7 @@ STUB(stage_modules)
 STUB(stage_tee)
 STUB(stage_partitions)
 STUB(stage_verity)
+STUB(stage_luks)
 STUB(stage_measure)
 STUB(stage_attest)
 STUB(stage_root)

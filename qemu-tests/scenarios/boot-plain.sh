@@ -6,7 +6,7 @@ source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings: align these with the init's real messages ========
 # every stage but switch_root ends with "done in" (switch_root ends in the exec)
-E_STAGES="early config modules tee partitions verity measure attest root jobstore mounts harden"
+E_STAGES="early config modules tee partitions verity luks measure attest root jobstore mounts harden"
 E_STAGE_DONE_RE='^cvminit: %s: done in [0-9]+\.[0-9] ms$'       # printf'd with each stage
 E_SWAPOFF_RE='^cvminit: harden: swap off \(verified: /proc/swaps lists none\)$'
 E_TEST_BUILD_RE='^cvminit: [a-z_]+: TEST BUILD'                   # test builds say so on the console

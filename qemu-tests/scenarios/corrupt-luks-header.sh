@@ -1,13 +1,14 @@
 # qemu/corrupt-luks-header: p3 (the root, LUKS2) has both copies of its
 # LUKS2 binary header damaged (one byte of each header's JSON area: the magic
 # stays, both checksums fail, so there is no good copy to recover from). The
-# boot stops in the root stage with one FATAL line naming the partition; no
-# key is tried, nothing is repaired or written, the launcher never runs.
+# boot stops in stage luks (the header policy: both copies must be intact)
+# with one FATAL line naming the partition and the failing checksum; no key
+# is tried, nothing is repaired or written, the launcher never runs.
 source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings: align these with the init's real messages ========
-E_FATAL_STAGE="root"
-E_FATAL_REASON_RE='/dev/vda3 has no valid LUKS2 header \(.+\)'   # the detail is libcryptsetup's
+E_FATAL_STAGE="luks"
+E_FATAL_REASON_RE='root: /dev/vda3: LUKS2 header refused: header copy 1 \(offset 0\): checksum mismatch'
 # LUKS2 on-disk format: binary header + JSON area of 16 KiB (metadata size),
 # copy 1 at 0, copy 2 at 16 KiB; the JSON text starts 4096 bytes into each.
 DAMAGE_OFFSETS="$((4096 + 16)) $((16384 + 4096 + 16))"

@@ -42,6 +42,7 @@ FORBIDDEN_RELEASE=(
 	"JOBS_KEYFILE"
 	"MOCK_TEE_TCB"          # the mock's committed TCB (issue 12)
 	"mock SEV-SNP launch measurement"  # the mock's measurement label
+	"MOCK_LUKS_POLICY"      # the switch that skips the LUKS2 header policy
 	"|keyfile"              # "keyfile" as a key-source choice
 	"|mock"                 # "mock" as a TEE choice
 	"key file %s"           # the key-file source's messages

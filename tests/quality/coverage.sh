@@ -22,6 +22,7 @@ KEY_FILES=(
 	init/config.c init/plan.c init/mountopts.c init/partref.c init/harden.c init/partitions.c
 	crypto/keysource.c crypto/secret.c crypto/tpm2_token.c crypto/snp_key.c crypto/eventlog.c crypto/wrap.c
 	crypto/volume_key.c
+	crypto/luks_header.c
 	tee/snp_report.c tee/tdx_quote.c tee/policy.c
 	initramfs/modclosure.c initramfs/cpio.c kconfig/parse.c kconfig/check.c
 )
