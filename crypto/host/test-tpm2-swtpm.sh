@@ -122,8 +122,17 @@ start_swtpm enroll || { notok swtpm "cannot start swtpm"; exit 1; }
 check predict_json python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["pcr"]==15 and len(d["events"])==7 and d["sealed_events"]==4 and d["events"][4]=="cryptsetup:cvm-root:<uuid>" and d["events"][-1]=="cvminit:separator"' "$work/predict.json"
 
 # Without the pins the volume-key events cannot be predicted: null, and why.
+# (The release policy refuses tpm2 without ROOT_VOLUME_KEY_PIN, with the init's
+# message; the test build's rules allow it, so the prediction says why it cannot.)
 grep -v VOLUME_KEY_PIN "$conf" > "$work/unpinned.conf"
-"$bin" tpm2 predict --config "$work/unpinned.conf" --cmdline "$cmdline" > "$work/unpinned.json" 2>>"$work/predict.err"
+if "$bin" tpm2 predict --config "$work/unpinned.conf" --cmdline "$cmdline" >/dev/null 2>"$work/unpinned-release.err"; then
+	notok predict_unpinned_release_refused "the release policy let tpm2 through without ROOT_VOLUME_KEY_PIN"
+elif grep -q 'ROOT_KEY_SOURCE=tpm2 needs ROOT_VOLUME_KEY_PIN' "$work/unpinned-release.err"; then
+	ok predict_unpinned_release_refused
+else
+	notok predict_unpinned_release_refused "$(cat "$work/unpinned-release.err")"
+fi
+"$bin" tpm2 predict --config "$work/unpinned.conf" --cmdline "$cmdline" --test-build > "$work/unpinned.json" 2>>"$work/predict.err"
 check predict_unpinned python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["after_separator"] is None and d["before_separator"] is None and "ROOT_VOLUME_KEY_PIN" in d["unpredictable"] and len(d["events"])==5 and d["before_unlock"]' "$work/unpinned.json"
 
 # The kernel command line is part of the configuration; the test build's
