@@ -123,6 +123,10 @@ static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, stru
 	else if (r == -EPERM)
 		log_line(&ctx->log, LOG_WARN, "wrapped key rejected: it does not decrypt (tampered or corrupted) (%u %s left)", left,
 			 tries);
+	else if (r == -EACCES)
+		log_line(&ctx->log, LOG_WARN,
+			 "wrapped key rejected: not signed for %s by the key pinned in %s (%u %s left)", req->label,
+			 prompt_of(req) == PROMPT_JOBS ? "JOBS_OWNER_PUBKEY" : "ROOT_DELIVERY_PUBKEY", left, tries);
 	else if (r < 0)
 		log_line(&ctx->log, LOG_WARN, "wrapped key rejected: not a valid cvminit-wrapped line (%u %s left)", left, tries);
 	if (r < 0)
@@ -133,7 +137,15 @@ static int try_wrapped(struct boot_ctx *ctx, const struct key_request *req, stru
 	return r == -EPERM ? -EAGAIN : r;
 }
 
-static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
+/* Why a prompt takes only wrapped lines, for its messages. */
+static const char *wrapped_only_why(const struct boot_ctx *ctx, enum plan_prompt prompt)
+{
+	if (prompt != PROMPT_JOBS)
+		return "ROOT_DELIVERY_PUBKEY is set";
+	return ctx->plan.jobs_signer_set ? "JOBS_OWNER_PUBKEY is set" : "JOBS_TYPED_PASSPHRASE=refuse";
+}
+
+static int ask(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
 {
 	cleanup_secret struct secret *key = NULL;
 	enum typed_rule rule = ctx->plan.typed[prompt_of(req)];
@@ -148,11 +160,11 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 				"prompt here", req->label);
 	if (wrapped_only && !req->wrap)
 		return log_fail(&ctx->log, -ENOKEY,
-				"%s: only a cvminit-wrapped key is accepted (JOBS_TYPED_PASSPHRASE=refuse), but this boot "
-				"has no TEE report to wrap it to: no key can open %s", req->label, req->label);
+				"%s: only a cvminit-wrapped key is accepted (%s), but this boot has no TEE report to wrap "
+				"it to: no key can open %s", req->label, wrapped_only_why(ctx, prompt_of(req)), req->label);
 	if (wrapped_only)
 		log_line(&ctx->log, LOG_INFO, "%s: only a cvminit-wrapped line is accepted at this prompt, not a typed "
-			 "passphrase (JOBS_TYPED_PASSPHRASE=refuse)", req->label);
+			 "passphrase (%s)", req->label, wrapped_only_why(ctx, prompt_of(req)));
 	if (rule == TYPED_ACCEPT_WARN)
 		log_line(&ctx->log, LOG_WARN, "%s: JOBS_TYPED_PASSPHRASE=allow: a passphrase typed at this prompt is "
 			 "read by the host; paste a cvminit-wrapped line instead where you can", req->label);
@@ -205,6 +217,26 @@ static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req,
 	return log_fail(&ctx->log, -EPERM, "no valid %s for %s after %u %s",
 			wrapped_only ? "wrapped key" : req->wrap ? "passphrase or wrapped key" : "passphrase", req->label,
 			req->tries, req->tries == 1 ? "try" : "tries");
+}
+
+/* The prompt, with this boot's challenge when the plan offers one: made
+ * just before the prompt, its private key freed right after. */
+static int unlock_by_prompt(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg)
+{
+	enum plan_prompt prompt = prompt_of(req);
+	struct key_request with = *req;
+	struct wrap_guest *own = NULL;
+	int r;
+
+	if (!req->wrap && req->offer && ctx->plan.typed[prompt] != TYPED_REFUSE) {
+		r = req->offer(ctx, prompt, req->label, &own);
+		if (r < 0)
+			return r;
+		with.wrap = own;
+	}
+	r = ask(ctx, &with, try_key, arg);
+	wrap_guest_free(own); /* the private key is gone with it */
+	return r;
 }
 
 #ifdef CVMINIT_TEST_BUILD

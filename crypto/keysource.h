@@ -20,6 +20,9 @@ struct key_request {
 	const char *keyfile;
 	unsigned tries;
 	struct wrap_guest *wrap; /* set: the prompt also takes a cvminit-wrapped line */
+	/* When wrap is NULL: makes the challenge for this prompt if the plan
+	 * offers one (crypto/challenge.c), just before the prompt is shown. */
+	int (*offer)(struct boot_ctx *ctx, enum plan_prompt prompt, const char *label, struct wrap_guest **out);
 };
 
 int keysource_unlock(struct boot_ctx *ctx, const struct key_request *req, try_key_fn try_key, void *arg);

@@ -11,6 +11,7 @@
 
 #include <libcryptsetup.h>
 
+#include "crypto/challenge.h"
 #include "crypto/keysource.h"
 #include "crypto/snp_key.h"
 #include "crypto/tpm2_unlock.h"
@@ -35,51 +36,6 @@ static int try_passphrase(void *arg, const struct secret *key)
 	return r >= 0 ? 0 : r; /* -EPERM: no keyslot opens with this key; else logged */
 }
 
-/* The job-store key may arrive wrapped to this boot: a fresh key pair whose
- * public half the TEE report binds, printed as one console line. */
-static int offer_challenge(struct boot_ctx *ctx, struct wrap_guest **out)
-{
-	struct wrap_guest *w = NULL;
-	struct tee_report *rep;
-	uint8_t rd[64];
-	char *line = NULL;
-	int r;
-
-	*out = NULL;
-	if (cfg_is(&ctx->cfg, CFG_JOBS_KEY_WRAPPING, "no") || ctx->evidence_len == 0)
-		return 0; /* no TEE report in this boot: passphrases only */
-	r = wrap_guest_new(&w);
-	if (r < 0)
-		return log_fail(&ctx->log, r, "jobs: cannot create the challenge key");
-	r = wrap_report_data(ctx->evidence, (size_t)ctx->evidence_len, wrap_guest_pub(w), rd);
-	rep = calloc(1, sizeof(*rep));
-	if (r == 0 && !rep)
-		r = -ENOMEM;
-	if (r == 0)
-		r = tee_get_report(ctx, rd, rep);
-	if (r == 0)
-		r = wrap_challenge_line(rep->kind == TEE_SNP ? "snp" : "tdx", rep->data, rep->len, wrap_guest_pub(w),
-					ctx->evidence, (size_t)ctx->evidence_len, rep->certs, rep->certs_len, &line);
-	if (r == 0) {
-		wrap_guest_set_report(w, rep->data, rep->len);
-		log_line(&ctx->log, LOG_INFO,
-			 "jobs: the key may be typed, or sealed to this boot: run 'cvminit key wrap' on the challenge below "
-			 "and paste its cvminit-wrapped line at the prompt");
-		/* Console only: too long for a kmsg record, and nothing in it is secret. */
-		log_console_raw(&ctx->log, line);
-		log_console_raw(&ctx->log, "\n");
-	}
-	free(line);
-	if (rep)
-		tee_report_free(rep);
-	free(rep);
-	if (r < 0) {
-		wrap_guest_free(w);
-		return ctx->log.reason[0] ? r : log_fail(&ctx->log, r, "jobs: cannot make the challenge");
-	}
-	*out = w;
-	return 0;
-}
 
 /* What libcryptsetup made of the copy must be what the policy checked
  * (belt and braces: both read the same bytes). */
@@ -181,18 +137,10 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 #ifdef CVMINIT_TEST_BUILD
 		.keyfile = cfg_str(&ctx->cfg, role == ROLE_ROOT ? CFG_ROOT_KEYFILE : CFG_JOBS_KEYFILE),
 #endif
+		.offer = challenge_offer,
 	};
 	struct luks_try t = { ctx, cd, name, role };
 	double t0 = log_elapsed_ms(&ctx->log);
-	struct wrap_guest *wrap = NULL;
-	if (role == ROLE_JOBS && !strcmp(req.source, "prompt")) {
-		r = offer_challenge(ctx, &wrap);
-		if (r < 0) {
-			crypt_free(cd);
-			return r;
-		}
-		req.wrap = wrap;
-	}
 	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived")) {
 		r = snp_unlock(ctx, cd, name, p->dev);
 	} else if (role == ROLE_ROOT && !strcmp(req.source, "tpm2")) {
@@ -203,7 +151,6 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 	}
 	else
 		r = keysource_unlock(ctx, &req, try_passphrase, &t);
-	wrap_guest_free(wrap); /* the private key is gone with it */
 	crypt_free(cd);
 	luks_copy_drop(ctx, role);
 	if (r < 0)

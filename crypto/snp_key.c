@@ -13,6 +13,7 @@
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 
+#include "crypto/challenge.h"
 #include "crypto/keysource.h"
 #include "crypto/luks.h"
 #include "crypto/secret.h"
@@ -249,6 +250,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 #ifdef CVMINIT_TEST_BUILD
 		.keyfile = cfg_str(&ctx->cfg, CFG_ROOT_KEYFILE),
 #endif
+		.offer = challenge_offer,
 	};
 	r = keysource_unlock(ctx, &req, check_provisioning, &pt);
 	if (r < 0)

@@ -13,7 +13,10 @@
  *      past the format and fingerprint checks to the ECDH (a point chosen by
  *      the input) and the AES-GCM tag; must never succeed
  *   3  round trip: data is a key (1..4096 bytes); wrap_seal for this guest's
- *      challenge, then wrap_open must give back exactly that key */
+ *      challenge, then wrap_open must give back exactly that key
+ *   4  wrap_open of "CW2" || SHA-256(the pinned guest's public key) || data at
+ *      a guest that pins a sender: gets to the purpose and signature checks;
+ *      must never succeed (nobody holds the pinned key's private half) */
 // FUZZ_SRCS: crypto/wrap.c crypto/secret.c
 // FUZZ_CFLAGS: $(DEPS_CFLAGS)
 // FUZZ_LIBS: $(DEPS_RELEASE)/lib/libjson-c.a $(DEPS_RELEASE)/lib/libmbedcrypto.a
@@ -27,7 +30,7 @@
 #include "crypto/wrap.h"
 #include "fuzz/fuzz.h"
 
-static struct wrap_guest *guest;
+static struct wrap_guest *guest, *pinned;
 static const uint8_t report[] = "a report: its hash enters the key derivation";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -35,6 +38,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (wrap_guest_new(&guest) != 0)
 		abort();
 	wrap_guest_set_report(guest, report, sizeof(report));
+	if (wrap_guest_new(&pinned) != 0)
+		abort();
+	wrap_guest_set_report(pinned, report, sizeof(report));
+	/* a valid point whose private key this process drops: the other guest's */
+	wrap_guest_require_signer(pinned, wrap_guest_pub(guest), WRAP_PURPOSE_JOBS);
 	return 0;
 }
 
@@ -49,19 +57,26 @@ static char *b64(const uint8_t *p, size_t n)
 	return s;
 }
 
+static int open_at(struct wrap_guest *g, const char *text, struct secret *key)
+{
+	int r = wrap_open(g, text, key);
+	FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -ESTALE || r == -EPERM || r == -EACCES || r == -EIO ||
+		    r == -ENOMEM);
+	FUZZ_ASSERT(key->len <= key->cap);
+	FUZZ_ASSERT(r == 0 || key->len == 0);
+	return r;
+}
+
 static int open_text(const char *text, struct secret *key)
 {
-	int r = wrap_open(guest, text, key);
-	FUZZ_ASSERT(r == 0 || r == -EBADMSG || r == -ESTALE || r == -EPERM || r == -EIO || r == -ENOMEM);
-	FUZZ_ASSERT(key->len <= key->cap);
-	return r;
+	return open_at(guest, text, key);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	int mode = data[0] % 4;
+	int mode = data[0] % 5;
 	const uint8_t *d = data + 1;
 	size_t n = size - 1;
 	struct secret *key = NULL;
@@ -98,7 +113,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(r != 0 && r != -ESTALE);
 		free(text);
 		free(raw);
-	} else if (n >= 1 && n <= WRAP_KEY_MAX) {
+	} else if (mode == 4) {
+		uint8_t *raw = malloc(3 + 32 + n);
+		if (!raw)
+			abort();
+		memcpy(raw, "CW2", 3);
+		mbedtls_sha256(wrap_guest_pub(pinned), WRAP_PUB_LEN, raw + 3, 0);
+		if (n)
+			memcpy(raw + 35, d, n);
+		char *text = b64(raw, 35 + n);
+		int r = open_at(pinned, text, key);
+		FUZZ_ASSERT(r == -EACCES || r == -EBADMSG);
+		free(text);
+		free(raw);
+	} else if (mode == 3 && n >= 1 && n <= WRAP_KEY_MAX) {
 		struct wrap_challenge c = { 0 };
 		char *line = NULL;
 		memcpy(c.tee, "snp", 4);

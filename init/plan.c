@@ -120,18 +120,43 @@ static bool flag_listed(const char *list, const char *word)
 
 static void compute_typed(struct boot_plan *p)
 {
-	enum typed_rule host_typed = p->release_rules ? TYPED_REFUSE : TYPED_ACCEPT;
+	/* p3's prompts: with the image builder's key pinned, only lines it
+	 * signed (in any build: a pinned sender means typed lines are not
+	 * wanted); without it a release build shows no prompt at all. */
+	enum typed_rule root_rule = p->root_signer_set ? TYPED_WRAPPED_ONLY
+				    : p->release_rules ? TYPED_REFUSE
+						       : TYPED_ACCEPT;
 
-	p->typed[PROMPT_ROOT] = host_typed;
-	p->typed[PROMPT_ROOT_RECOVERY] = host_typed;
-	p->typed[PROMPT_ROOT_PROVISION] = host_typed;
+	p->typed[PROMPT_ROOT] = root_rule;
+	p->typed[PROMPT_ROOT_RECOVERY] = root_rule;
+	p->typed[PROMPT_ROOT_PROVISION] = root_rule;
 	/* p5's prompt stays (the owner's key): wrapped lines only under the
-	 * release rules, unless typed passphrases are allowed explicitly, and
-	 * then every boot says that the host reads them. */
+	 * release rules or with the owner's key pinned, unless typed
+	 * passphrases are allowed explicitly, and then every boot says that
+	 * the host reads them. */
 	if (p->jobs_typed_allowed)
 		p->typed[PROMPT_JOBS] = TYPED_ACCEPT_WARN;
 	else
-		p->typed[PROMPT_JOBS] = p->release_rules ? TYPED_WRAPPED_ONLY : TYPED_ACCEPT;
+		p->typed[PROMPT_JOBS] = p->release_rules || p->jobs_signer_set ? TYPED_WRAPPED_ONLY : TYPED_ACCEPT;
+}
+
+/* A pinned sender: an uncompressed P-384 point (97 bytes, 0x04 first), or
+ * empty. Whether it is on the curve is checked when a line is verified. */
+static int build_signer(const struct cvm_config *cfg, enum cfg_id id, bool *set, uint8_t out[97], char *err,
+			size_t errlen)
+{
+	size_t n = 0;
+
+	*set = false;
+	if (!*cfg_str(cfg, id))
+		return 0;
+	if (hex_bytes(cfg_str(cfg, id), out, 97, &n) < 0 || n != 97 || out[0] != 0x04) {
+		snprintf(err, errlen, "%s: expected an EC P-384 public key as 194 hex digits starting 04 (cvminit key pubkey "
+			 "prints it), or empty", cfg_defs[id].name);
+		return -EINVAL;
+	}
+	*set = true;
+	return 0;
 }
 
 int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *p, char *err, size_t errlen)
@@ -217,6 +242,11 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	}
 	p->snp_key_tcb_field = flag_listed(cfg_str(cfg, CFG_SNP_KEY_FIELDS), "tcb-version");
 	p->jobs_wrapping = cfg_is(cfg, CFG_JOBS_KEY_WRAPPING, "auto");
+	r = build_signer(cfg, CFG_JOBS_OWNER_PUBKEY, &p->jobs_signer_set, p->jobs_signer, err, errlen);
+	if (r == 0)
+		r = build_signer(cfg, CFG_ROOT_DELIVERY_PUBKEY, &p->root_signer_set, p->root_signer, err, errlen);
+	if (r < 0)
+		return r;
 	p->tpm_measure = cfg_is(cfg, CFG_TPM_MEASURE, "none")	    ? TPM_MEASURE_NONE
 			 : cfg_is(cfg, CFG_TPM_MEASURE, "required") ? TPM_MEASURE_REQUIRED
 								    : TPM_MEASURE_AUTO;
@@ -312,9 +342,12 @@ static int check_release_key_sources(const struct boot_plan *p, char *err, size_
 	if (root->ref.kind != PREF_NONE && root->prot == PROT_LUKS) {
 		switch (root->ks) {
 		case KS_PROMPT:
-			return REFUSE("ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host, and this "
-				      "build has no authenticated delivery for p3's key; use snp-derived, or tpm2 with "
-				      "TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN");
+			if (!p->root_signer_set)
+				return REFUSE("ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host; set "
+					      "ROOT_DELIVERY_PUBKEY (p3's key then arrives only as a wrapped line the image "
+					      "builder signed), or use snp-derived, or tpm2 with TPM_IN_TEE=yes and "
+					      "ROOT_VOLUME_KEY_PIN");
+			break;
 		case KS_TPM2:
 			if (!p->tpm_in_tee)
 				return REFUSE("ROOT_KEY_SOURCE=tpm2: a TPM outside the TEE is the host's, which can unseal "
@@ -323,19 +356,19 @@ static int check_release_key_sources(const struct boot_plan *p, char *err, size_
 			if (!root->pinned)
 				return REFUSE("ROOT_KEY_SOURCE=tpm2 needs ROOT_VOLUME_KEY_PIN: anyone can seal a key of "
 					      "their own to the TPM for a volume of their own");
-			if (p->root_tpm2_fallback)
+			if (p->root_tpm2_fallback && !p->root_signer_set)
 				return REFUSE("ROOT_TPM2_FALLBACK=prompt: a recovery key typed on the console is read by "
-					      "the host, and this build has no authenticated delivery for it; set "
-					      "ROOT_TPM2_FALLBACK=none");
+					      "the host; set ROOT_DELIVERY_PUBKEY (the recovery key then arrives only as a "
+					      "signed wrapped line) or ROOT_TPM2_FALLBACK=none");
 			break;
 		case KS_SNP_DERIVED:
 			if (!p->snp_min_tcb_set)
 				return REFUSE("ROOT_KEY_SOURCE=snp-derived needs SNP_KEY_MIN_TCB: without a TCB floor the "
 					      "host can roll the firmware back and still get the key");
-			if (p->root_enroll && p->provision == KS_PROMPT)
+			if (p->root_enroll && p->provision == KS_PROMPT && !p->root_signer_set)
 				return REFUSE("ROOT_ENROLL=yes with ROOT_PROVISION_SOURCE=prompt: a provisioning secret "
-					      "typed on the console is read by the host, and this build has no "
-					      "authenticated delivery for it; enrollment is refused");
+					      "typed on the console is read by the host; set ROOT_DELIVERY_PUBKEY (the "
+					      "secret then arrives only as a wrapped line the image builder signed)");
 			if (p->root_enroll && !root->pinned)
 				return REFUSE("ROOT_ENROLL=yes needs ROOT_VOLUME_KEY_PIN: the host could serve a volume "
 					      "of its own for the snp-derived key to be enrolled into");
@@ -352,9 +385,10 @@ static int check_release_key_sources(const struct boot_plan *p, char *err, size_
 		if (!p->jobs_typed_allowed && !p->jobs_wrapping)
 			return REFUSE("JOBS_KEY_WRAPPING=no: p5's prompt accepts only cvminit-wrapped keys "
 				      "(JOBS_TYPED_PASSPHRASE=refuse), so no key could open p5");
-		if (!jobs->pinned)
-			return REFUSE("JOBS_KEY_SOURCE=prompt needs JOBS_VOLUME_KEY_PIN: wrapped lines are not "
-				      "authenticated yet, so the host could wrap a key of its own for a volume of its own");
+		if (!p->jobs_typed_allowed && !p->jobs_signer_set)
+			return REFUSE("JOBS_KEY_SOURCE=prompt needs JOBS_OWNER_PUBKEY: anyone who sees the challenge can "
+				      "wrap a key of their own, so p5 accepts only lines the owner signed (cvminit key "
+				      "pubkey prints the key to pin)");
 	}
 	return 0;
 }
@@ -368,6 +402,9 @@ int plan_check(const struct boot_plan *p, bool release_rules, char *err, size_t 
 		r = check_data_noload(p, err, errlen);
 	if (r < 0)
 		return r;
+	if (p->jobs_signer_set && !p->jobs_typed_allowed && !p->jobs_wrapping)
+		return REFUSE("JOBS_OWNER_PUBKEY with JOBS_KEY_WRAPPING=no: p5's prompt accepts only wrapped lines the owner "
+			      "signed, but none can be wrapped to this boot");
 	if (p->snp_key_tcb_field && !p->snp_min_tcb_set) /* it would mix TCB_VERSION 0 in: bound to nothing */
 		return REFUSE("SNP_KEY_FIELDS has tcb-version but SNP_KEY_MIN_TCB is empty: set the floor it binds to");
 	if (root->ks == KS_TPM2 && p->tpm_measure == TPM_MEASURE_NONE)

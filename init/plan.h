@@ -79,6 +79,10 @@ struct boot_plan {
 	uint64_t snp_min_tcb;      /* SNP_KEY_MIN_TCB: the TCB_VERSION number (as report show prints raw) */
 	bool snp_key_tcb_field;    /* SNP_KEY_FIELDS names tcb-version */
 	bool jobs_wrapping;        /* JOBS_KEY_WRAPPING=auto */
+	/* senders whose signed wrapped lines a prompt accepts (crypto/wrap.h):
+	 * JOBS_OWNER_PUBKEY for p5, ROOT_DELIVERY_PUBKEY for p3's prompts */
+	bool jobs_signer_set, root_signer_set;
+	uint8_t jobs_signer[97], root_signer[97]; /* uncompressed SEC1 P-384 points */
 	enum tpm_measure tpm_measure;
 	unsigned measure_pcr;
 	char tpm_device[CONFIG_VALUE_MAX + 1];

@@ -29,7 +29,11 @@ static struct secret *key;
 
 /* The wrapped-key path: crypto/wrap.c itself is tested in test_wrap; here a
  * stand-in answers by payload, so each outcome of a pasted line is reached. */
-static int wrap_calls;
+static int wrap_calls, offers, frees;
+void wrap_guest_free(struct wrap_guest *w)
+{
+	frees += w != NULL;
+}
 int wrap_open(struct wrap_guest *w, const char *b64, struct secret *out)
 {
 	(void)w;
@@ -38,6 +42,8 @@ int wrap_open(struct wrap_guest *w, const char *b64, struct secret *out)
 		return -ESTALE;
 	if (!strcmp(b64, "tampered"))
 		return -EPERM;
+	if (!strcmp(b64, "unsigned"))
+		return -EACCES;
 	if (!strncmp(b64, "key=", 4) && strlen(b64 + 4) <= out->cap) {
 		memcpy(out->data, b64 + 4, strlen(b64 + 4));
 		out->len = strlen(b64 + 4);
@@ -167,7 +173,7 @@ static void keyfile_source(void)
 	CHECK(write(fd, "key\0bytes", 9) == 9);
 	close(fd);
 	boot_ctx_init(&ctx);
-	struct key_request req = { "jobs", "/dev/vda5", "keyfile", path, 3, NULL };
+	struct key_request req = { "jobs", "/dev/vda5", "keyfile", path, 3, NULL, NULL };
 	want = "key\0bytes";
 	tries = 0;
 	/* binary keys: the length is the file's, not strlen */
@@ -189,7 +195,7 @@ static void keyfile_matches(void)
 	CHECK(write(fd, "k3y", 3) == 3);
 	close(fd);
 	boot_ctx_init(&ctx);
-	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3, NULL };
+	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3, NULL, NULL };
 	want = "k3y";
 	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), 0);
 	unlink(path);
@@ -200,7 +206,7 @@ static void empty_keyfile(void)
 	char path[] = "/tmp/cvminit-key-XXXXXX";
 	close(mkstemp(path));
 	boot_ctx_init(&ctx);
-	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3, NULL };
+	struct key_request req = { "root", "/dev/vda3", "keyfile", path, 3, NULL, NULL };
 	CHECK_INT(keysource_unlock(&ctx, &req, try_key, NULL), -EINVAL);
 	unlink(path);
 }
@@ -214,7 +220,7 @@ static int never(void *arg, const struct secret *k)
 static void release_has_no_keyfile_source(void)
 {
 	boot_ctx_init(&ctx);
-	struct key_request req = { "root", "/dev/vda3", "keyfile", "/k", 3, NULL };
+	struct key_request req = { "root", "/dev/vda3", "keyfile", "/k", 3, NULL, NULL };
 	CHECK_INT(keysource_unlock(&ctx, &req, never, NULL), -EINVAL);
 	CHECK_STR(ctx.log.reason, "key source 'keyfile' is not available in this build");
 }
@@ -237,6 +243,12 @@ static char console_log[8192];
 /* what every prompt of the plan accepts in the next run (boot_ctx_init
  * builds the defaults' plan, whose rules depend on the build's kind) */
 static enum typed_rule typed = TYPED_ACCEPT;
+static bool signers; /* JOBS_OWNER_PUBKEY / ROOT_DELIVERY_PUBKEY pinned */
+static enum plan_prompt offered_for;
+static bool offer_none; /* the offer finds no TEE report */
+
+/* crypto/challenge.c's stand-in: a challenge for this prompt, counted. */
+static int fake_offer(struct boot_ctx *c, enum plan_prompt prompt, const char *label, struct wrap_guest **out);
 static struct wrap_guest *const any_guest = (struct wrap_guest *)&opened; /* never dereferenced */
 
 /* answers: one line per prompt; a line "EOF" hangs up instead of answering. */
@@ -288,6 +300,8 @@ static void run_request(struct key_request *req, const char *answers, int want_r
 	boot_ctx_init(&pctx);
 	for (int i = 0; i < PROMPT__COUNT; i++)
 		pctx.plan.typed[i] = typed;
+	pctx.plan.jobs_signer_set = signers;
+	pctx.plan.root_signer_set = signers;
 	pctx.devfs = dir;
 	pctx.log.console_fd = logfd;
 	opened = 0;
@@ -309,7 +323,7 @@ static void run_request(struct key_request *req, const char *answers, int want_r
 
 static void run_prompt(const char *answers, int want_r, const char *want_reason, int want_opened)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL, NULL };
 	run_request(&req, answers, want_r, want_reason, want_opened);
 }
 
@@ -346,7 +360,7 @@ static void prompt_hang_up_stops(void)
 
 static void prompt_no_console_stops(void)
 {
-	struct key_request req = { "root", "/dev/vda3", "prompt", NULL, 3, NULL };
+	struct key_request req = { "root", "/dev/vda3", "prompt", NULL, 3, NULL, NULL };
 	boot_ctx_init(&pctx);
 	pctx.plan.typed[PROMPT_ROOT] = TYPED_ACCEPT;
 	pctx.devfs = "/nonexistent";
@@ -378,7 +392,7 @@ static void prompt_overlong_passphrase_with_wrap_is_a_try(void)
 	/* with wrapped lines allowed the line buffer is larger; a long line
 	 * that is not a wrapped one is still a passphrase, and too long */
 	char *answers = repeat('p', 600, "\ncorrect horse\n");
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	run_request(&req, answers, 0, NULL, 1);
 	CHECK_LOGGED("cvminit: init: passphrase for jobs longer than 512 bytes (2 tries left)\n");
 	CHECK_INT(wrap_calls, 0);
@@ -387,7 +401,7 @@ static void prompt_overlong_passphrase_with_wrap_is_a_try(void)
 
 static void wrapped_lines_rejected_with_reasons(void)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	run_request(&req, "cvminit-wrapped: stale\ncvminit-wrapped: tampered\ncvminit-wrapped: junk\n", -EPERM,
 		    "no valid passphrase or wrapped key for jobs after 3 tries", 0);
 	CHECK_INT(wrap_calls, 3);
@@ -399,14 +413,14 @@ static void wrapped_lines_rejected_with_reasons(void)
 
 static void wrapped_key_opens(void)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	run_request(&req, "cvminit-wrapped: key=correct horse\n", 0, NULL, 1);
 	CHECK_INT(wrap_calls, 1);
 }
 
 static void wrapped_key_that_does_not_open_then_passphrase(void)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	run_request(&req, "cvminit-wrapped: key=not it\ncorrect horse\n", 0, NULL, 2);
 	CHECK_LOGGED("cvminit: init: the unwrapped key does not open jobs (2 tries left)\n");
 }
@@ -422,7 +436,7 @@ static void wrapped_line_ignored_without_challenge(void)
  * wrapped lines, unless JOBS_TYPED_PASSPHRASE=allow, which warns. */
 static void typed_passphrase_refused_at_wrapped_only_prompt(void)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	typed = TYPED_WRAPPED_ONLY;
 	/* the right passphrase, typed: refused and counted; then the wrapped line */
 	run_request(&req, "correct horse\ncvminit-wrapped: key=correct horse\n", 0, NULL, 1);
@@ -436,7 +450,7 @@ static void typed_passphrase_refused_at_wrapped_only_prompt(void)
 
 static void typed_passphrases_use_up_the_tries(void)
 {
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	typed = TYPED_WRAPPED_ONLY;
 	run_request(&req, "correct horse\n\nb\n", -EPERM, "no valid wrapped key for jobs after 3 tries", 0);
 	typed = TYPED_ACCEPT;
@@ -449,7 +463,7 @@ static void typed_passphrases_use_up_the_tries(void)
 static void wrapped_only_without_challenge_stops(void)
 {
 	/* no TEE report, so no challenge: nothing could ever be accepted */
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL, NULL };
 	typed = TYPED_WRAPPED_ONLY;
 	run_request(&req, "correct horse\n", -ENOKEY,
 		    "jobs: only a cvminit-wrapped key is accepted (JOBS_TYPED_PASSPHRASE=refuse), but this boot has no "
@@ -461,7 +475,7 @@ static void typed_passphrase_allowed_warns_every_boot(void)
 {
 	static const char warn[] = "cvminit: init: jobs: JOBS_TYPED_PASSPHRASE=allow: a passphrase typed at this "
 				   "prompt is read by the host; paste a cvminit-wrapped line instead where you can\n";
-	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest };
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, any_guest, NULL };
 	typed = TYPED_ACCEPT_WARN;
 	for (int boot = 0; boot < 2; boot++) {
 		run_request(&req, "correct horse\n", 0, NULL, 1);
@@ -475,7 +489,7 @@ static void typed_passphrase_allowed_warns_every_boot(void)
 static void refused_prompt_never_asks(void)
 {
 	/* the config stage refuses these first; the prompt itself holds too */
-	struct key_request req = { "root (recovery)", "/dev/vda3", "prompt", NULL, 3, NULL };
+	struct key_request req = { "root (recovery)", "/dev/vda3", "prompt", NULL, 3, NULL, NULL };
 	typed = TYPED_ACCEPT;
 	boot_ctx_init(&pctx);
 	pctx.plan.typed[PROMPT_ROOT_RECOVERY] = TYPED_REFUSE;
@@ -531,6 +545,67 @@ static void prompt_line_for_other_questions(void)
 	rmdir(dir);
 }
 
+static int fake_offer(struct boot_ctx *c, enum plan_prompt prompt, const char *label, struct wrap_guest **out)
+{
+	(void)c;
+	(void)label;
+	offers++;
+	offered_for = prompt;
+	*out = offer_none ? NULL : any_guest;
+	return 0;
+}
+
+/* A pinned sender: the challenge is made just before the prompt and freed
+ * after it; an unsigned line is refused with its own message and counted. */
+static void signed_only_prompt_offers_then_frees(void)
+{
+	struct key_request req = { "jobs", "/dev/vda5", "prompt", NULL, 3, NULL, fake_offer };
+	typed = TYPED_WRAPPED_ONLY;
+	signers = true;
+	offers = frees = 0;
+	run_request(&req, "cvminit-wrapped: unsigned\ncvminit-wrapped: key=correct horse\n", 0, NULL, 1);
+	typed = TYPED_ACCEPT;
+	signers = false;
+	CHECK_INT(offers, 1);
+	CHECK_INT(offered_for, PROMPT_JOBS);
+	CHECK_INT(frees, 1);
+	CHECK_INT(wrap_calls, 2);
+	CHECK_LOGGED("cvminit: init: jobs: only a cvminit-wrapped line is accepted at this prompt, not a typed "
+		     "passphrase (JOBS_OWNER_PUBKEY is set)\n");
+	CHECK_LOGGED("cvminit: init: wrapped key rejected: not signed for jobs by the key pinned in JOBS_OWNER_PUBKEY "
+		     "(2 tries left)\n");
+}
+
+static void root_prompt_signed_only_without_tee_stops(void)
+{
+	struct key_request req = { "root (provisioning)", "/dev/vda3", "prompt", NULL, 3, NULL, fake_offer };
+	typed = TYPED_WRAPPED_ONLY;
+	signers = true;
+	offer_none = true;
+	offers = frees = 0;
+	run_request(&req, "provisioning secret\n", -ENOKEY,
+		    "root (provisioning): only a cvminit-wrapped key is accepted (ROOT_DELIVERY_PUBKEY is set), but this "
+		    "boot has no TEE report to wrap it to: no key can open root (provisioning)",
+		    0);
+	typed = TYPED_ACCEPT;
+	signers = false;
+	offer_none = false;
+	CHECK_INT(offers, 1);
+	CHECK_INT(offered_for, PROMPT_ROOT_PROVISION);
+	CHECK_INT(frees, 0);
+}
+
+static void refused_prompt_makes_no_challenge(void)
+{
+	struct key_request req = { "root", "/dev/vda3", "prompt", NULL, 3, NULL, fake_offer };
+	typed = TYPED_REFUSE;
+	offers = 0;
+	run_request(&req, "typed\n", -EPERM,
+		    "root: a key typed on the console is read by the host: the release policy allows no prompt here", 0);
+	typed = TYPED_ACCEPT;
+	CHECK_INT(offers, 0);
+}
+
 int main(void)
 {
 	if (secret_new(&key, PASSPHRASE_MAX + 1) < 0) {
@@ -564,6 +639,9 @@ int main(void)
 	TEST(wrapped_only_without_challenge_stops);
 	TEST(typed_passphrase_allowed_warns_every_boot);
 	TEST(refused_prompt_never_asks);
+	TEST(signed_only_prompt_offers_then_frees);
+	TEST(root_prompt_signed_only_without_tee_stops);
+	TEST(refused_prompt_makes_no_challenge);
 #ifdef CVMINIT_TEST_BUILD
 	TEST(keyfile_source);
 	TEST(keyfile_matches);

@@ -70,24 +70,26 @@ static void accepted(const char *text)
 	CHECK_INT(check(text, false), 0);
 }
 
-#define M_ROOT_PROMPT                                                                                          \
-	"ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host, and this build has no "       \
-	"authenticated delivery for p3's key; use snp-derived, or tpm2 with TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN"
+#define M_ROOT_PROMPT \
+	"ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host; set ROOT_DELIVERY_PUBKEY (p3's " \
+	"key then arrives only as a wrapped line the image builder signed), or use snp-derived, or tpm2 with " \
+	"TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN"
 #define M_TPM_HOST                                                                                             \
 	"ROOT_KEY_SOURCE=tpm2: a TPM outside the TEE is the host's, which can unseal what is sealed to it; set " \
 	"TPM_IN_TEE=yes only for a vTPM inside the TEE (SVSM or paravisor)"
 #define M_TPM_PIN                                                                                              \
 	"ROOT_KEY_SOURCE=tpm2 needs ROOT_VOLUME_KEY_PIN: anyone can seal a key of their own to the TPM for a "  \
 	"volume of their own"
-#define M_TPM_FALLBACK                                                                                         \
-	"ROOT_TPM2_FALLBACK=prompt: a recovery key typed on the console is read by the host, and this build "  \
-	"has no authenticated delivery for it; set ROOT_TPM2_FALLBACK=none"
+#define M_TPM_FALLBACK \
+	"ROOT_TPM2_FALLBACK=prompt: a recovery key typed on the console is read by the host; set " \
+	"ROOT_DELIVERY_PUBKEY (the recovery key then arrives only as a signed wrapped line) or ROOT_TPM2_FALLBACK=none"
 #define M_SNP_TCB                                                                                              \
 	"ROOT_KEY_SOURCE=snp-derived needs SNP_KEY_MIN_TCB: without a TCB floor the host can roll the "         \
 	"firmware back and still get the key"
-#define M_ENROLL_PROMPT                                                                                        \
+#define M_ENROLL_PROMPT \
 	"ROOT_ENROLL=yes with ROOT_PROVISION_SOURCE=prompt: a provisioning secret typed on the console is read " \
-	"by the host, and this build has no authenticated delivery for it; enrollment is refused"
+	"by the host; set ROOT_DELIVERY_PUBKEY (the secret then arrives only as a wrapped line the image builder " \
+	"signed)"
 #define M_ENROLL_PIN                                                                                           \
 	"ROOT_ENROLL=yes needs ROOT_VOLUME_KEY_PIN: the host could serve a volume of its own for the "          \
 	"snp-derived key to be enrolled into"
@@ -97,13 +99,16 @@ static void accepted(const char *text)
 #define M_JOBS_NO_WRAP                                                                                         \
 	"JOBS_KEY_WRAPPING=no: p5's prompt accepts only cvminit-wrapped keys (JOBS_TYPED_PASSPHRASE=refuse), "   \
 	"so no key could open p5"
-#define M_JOBS_PIN                                                                                             \
-	"JOBS_KEY_SOURCE=prompt needs JOBS_VOLUME_KEY_PIN: wrapped lines are not authenticated yet, so the "    \
-	"host could wrap a key of its own for a volume of its own"
+#define M_JOBS_PIN \
+	"JOBS_KEY_SOURCE=prompt needs JOBS_OWNER_PUBKEY: anyone who sees the challenge can wrap a key of their " \
+	"own, so p5 accepts only lines the owner signed (cvminit key pubkey prints the key to pin)"
 
 /* p3 from a good source and p5 pinned: the key rules below see one volume at a time */
 #define ROOT_OK "ROOT_KEY_SOURCE=snp-derived\nSNP_KEY_MIN_TCB=7308000000000003\n"
-#define JOBS_OK "JOBS_VOLUME_KEY_PIN=" PIN "\n"
+/* an uncompressed P-384 point: the plan checks its form, not the curve */
+#define SIGNER "04" RH RH RH
+#define JOBS_OK "JOBS_OWNER_PUBKEY=" SIGNER "\n"
+#define JOBS_PIN "JOBS_VOLUME_KEY_PIN=" PIN "\n"
 
 static void root_typed_key_refused(void)
 {
@@ -147,9 +152,11 @@ static void jobs_prompt_rules(void)
 {
 	refused(ROOT_OK, M_JOBS_PIN);
 	refused(ROOT_OK "JOBS_TYPED_PASSPHRASE=allow\n", M_JOBS_TYPED_PIN);
-	refused(ROOT_OK "JOBS_KEY_WRAPPING=no\n" JOBS_OK, M_JOBS_NO_WRAP);
-	accepted(ROOT_OK "JOBS_KEY_WRAPPING=no\nJOBS_TYPED_PASSPHRASE=allow\n" JOBS_OK);
-	accepted(ROOT_OK "JOBS_TYPED_PASSPHRASE=allow\n" JOBS_OK);
+	refused(ROOT_OK "JOBS_KEY_WRAPPING=no\n" JOBS_PIN, M_JOBS_NO_WRAP);
+	accepted(ROOT_OK "JOBS_KEY_WRAPPING=no\nJOBS_TYPED_PASSPHRASE=allow\n" JOBS_PIN);
+	accepted(ROOT_OK "JOBS_TYPED_PASSPHRASE=allow\n" JOBS_PIN);
+	/* the owner's key pinned: wrapped lines are authenticated, no pin needed */
+	accepted(ROOT_OK JOBS_OK);
 	/* no p5, or a plain p5: no prompt, no rule */
 	accepted(ROOT_OK "JOBS_PART=none\n");
 	accepted(ROOT_OK "JOB_STORE_ENCRYPTION=none\n");
@@ -208,7 +215,7 @@ static void mock_release_policy(void)
 	CHECK_INT(plan.typed[PROMPT_JOBS], TYPED_WRAPPED_ONLY);
 	config_defaults(&cfg);
 	CHECK_INT(config_check_policy(&cfg, true, err, sizeof(err)), 0);
-	const char *plain = "MOCK_RELEASE_POLICY=yes\nROOT_ENCRYPTION=none\nJOBS_VOLUME_KEY_PIN=" PIN "\n";
+	const char *plain = "MOCK_RELEASE_POLICY=yes\nROOT_ENCRYPTION=none\nJOBS_OWNER_PUBKEY=" SIGNER "\n";
 	CHECK_INT(config_parse_file(&cfg, plain, strlen(plain), "c.conf", err, sizeof(err)), 0);
 	CHECK_INT(config_check_policy(&cfg, true, err, sizeof(err)), 0);
 #else
@@ -339,9 +346,42 @@ static void check_sees_only_the_plan(void)
 	CHECK_STR(key_source_name(KS_SNP_DERIVED), "snp-derived");
 }
 
+/* Authenticated delivery: with a sender pinned, its prompts take only the
+ * wrapped lines it signed, and the release policy accepts them. */
+static void pinned_senders(void)
+{
+	CHECK_INT(build(VERITY "JOBS_OWNER_PUBKEY=" SIGNER "\nROOT_DELIVERY_PUBKEY=" SIGNER "\n"), 0);
+	CHECK(plan.jobs_signer_set && plan.root_signer_set);
+	CHECK_INT(plan.jobs_signer[0], 4);
+	CHECK_INT(plan.typed[PROMPT_ROOT], TYPED_WRAPPED_ONLY);
+	CHECK_INT(plan.typed[PROMPT_ROOT_RECOVERY], TYPED_WRAPPED_ONLY);
+	CHECK_INT(plan.typed[PROMPT_ROOT_PROVISION], TYPED_WRAPPED_ONLY);
+	CHECK_INT(plan.typed[PROMPT_JOBS], TYPED_WRAPPED_ONLY);
+	/* p3's typed key, recovery and provisioning: allowed when signed lines are the only way in */
+	accepted("ROOT_DELIVERY_PUBKEY=" SIGNER "\n" JOBS_OK);
+	accepted("ROOT_KEY_SOURCE=tpm2\nTPM_IN_TEE=yes\nROOT_VOLUME_KEY_PIN=" PIN "\nROOT_TPM2_FALLBACK=prompt\n"
+		 "ROOT_DELIVERY_PUBKEY=" SIGNER "\n" JOBS_OK);
+	accepted(ROOT_OK "ROOT_ENROLL=yes\nROOT_VOLUME_KEY_PIN=" PIN "\nROOT_DELIVERY_PUBKEY=" SIGNER "\n" JOBS_OK);
+	/* malformed keys */
+	CHECK_INT(build("JOBS_OWNER_PUBKEY=" RH "\n"), -EINVAL);
+	CHECK_STR(err, "JOBS_OWNER_PUBKEY: expected an EC P-384 public key as 194 hex digits starting 04 (cvminit key "
+		       "pubkey prints it), or empty");
+	CHECK_INT(build("ROOT_DELIVERY_PUBKEY=05" RH RH RH "\n"), -EINVAL);
+	CHECK_STR(err, "ROOT_DELIVERY_PUBKEY: expected an EC P-384 public key as 194 hex digits starting 04 (cvminit key "
+		       "pubkey prints it), or empty");
+	/* a pinned owner with wrapping off: nothing could open p5, in any build */
+	CHECK_INT(check(ROOT_OK JOBS_OK "JOBS_KEY_WRAPPING=no\n", false), -EINVAL);
+	CHECK_STR(err, "JOBS_OWNER_PUBKEY with JOBS_KEY_WRAPPING=no: p5's prompt accepts only wrapped lines the owner "
+		       "signed, but none can be wrapped to this boot");
+	/* typed passphrases allowed explicitly win over the pinned owner (and warn) */
+	CHECK_INT(build(VERITY JOBS_OK "JOBS_TYPED_PASSPHRASE=allow\n"), 0);
+	CHECK_INT(plan.typed[PROMPT_JOBS], TYPED_ACCEPT_WARN);
+}
+
 int main(void)
 {
 	TEST(root_typed_key_refused);
+	TEST(pinned_senders);
 	TEST(root_tpm2_needs_tee_and_pin);
 	TEST(root_snp_derived_needs_tcb_floor);
 	TEST(jobs_prompt_rules);

@@ -12,16 +12,17 @@ source "$REPO/qemu-tests/lib.sh"
 E_POLICY_ON="cvminit: config: MOCK_RELEASE_POLICY=yes: the release key-source policy applies to this TEST build"
 E_WRAPPED_PROMPT='Wrapped key for jobs (/dev/vda5): '
 E_TYPED_PROMPT='Passphrase for jobs (/dev/vda5): '
-E_ONLY_WRAPPED="cvminit: jobstore: jobs: only a cvminit-wrapped line is accepted at this prompt, not a typed passphrase (JOBS_TYPED_PASSPHRASE=refuse)"
+E_ONLY_WRAPPED="cvminit: jobstore: jobs: only a cvminit-wrapped line is accepted at this prompt, not a typed passphrase (JOBS_OWNER_PUBKEY is set)"
 E_REFUSED_2="cvminit: jobstore: typed passphrase refused for jobs: only a cvminit-wrapped line is accepted here, the host reads the console (2 tries left)"
 E_REFUSED_1="cvminit: jobstore: typed passphrase refused for jobs: only a cvminit-wrapped line is accepted here, the host reads the console (1 try left)"
 E_REFUSED_0="cvminit: jobstore: typed passphrase refused for jobs: only a cvminit-wrapped line is accepted here, the host reads the console (0 tries left)"
 E_CHALLENGE_RE='^cvminit-challenge: [A-Za-z0-9+/]+=*$'
 E_FATAL_STAGE="jobstore"
 E_FATAL_REASON="no valid wrapped key for jobs after 3 tries"
-# the pin is never compared (no key opens p5); it is there because the policy
-# requires it; the control (test rules, p5 opened) has none
-PIN=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+# the owner's key is never used (no line is pasted); it is there because the
+# policy requires it; the control (test rules, p5 opened) has none
+openssl ecparam -name secp384r1 -genkey -noout -out "$WORK/owner.pem" 2>/dev/null || die "openssl cannot make a P-384 key"
+OWNER_PUB=$("$CVMINIT" key pubkey --sign-key "$WORK/owner.pem") || die "cvminit key pubkey failed"
 # ==========================================================================
 
 chain=$WORK/chain
@@ -39,7 +40,7 @@ CONF
 }
 
 # ---- the release policy: typed passphrases refused -----------------------
-protected_initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes --set "JOBS_VOLUME_KEY_PIN=$PIN")" \
+protected_initramfs_build --config "$(conf cvminit.conf --set MOCK_RELEASE_POLICY=yes --set "JOBS_OWNER_PUBKEY=$OWNER_PUB")" \
 	--file "$chain/vcek.key:/etc/cvminit/mock/vcek.pem"
 rx=$(rx_quote "$E_WRAPPED_PROMPT")
 boot --expect "$rx" --send "$JOBS_PASSPHRASE" --expect "$rx" --send "$JOBS_PASSPHRASE" \

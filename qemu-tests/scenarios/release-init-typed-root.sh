@@ -7,7 +7,7 @@ source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings: align these with the init's real messages ========
 E_FATAL_STAGE="config"
-E_FATAL_REASON="ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host, and this build has no authenticated delivery for p3's key; use snp-derived, or tpm2 with TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN"
+E_FATAL_REASON="ROOT_KEY_SOURCE=prompt: a key typed on the console is read by the host; set ROOT_DELIVERY_PUBKEY (p3's key then arrives only as a wrapped line the image builder signed), or use snp-derived, or tpm2 with TPM_IN_TEE=yes and ROOT_VOLUME_KEY_PIN"
 E_ROOT_PROMPT='Passphrase for root (/dev/vda3): '
 # ==========================================================================
 
