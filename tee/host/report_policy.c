@@ -55,9 +55,11 @@ static int parse_min_tcb(const char *s, struct report_policy *p)
 	char buf[128], *save = NULL;
 	unsigned seen = 0;
 
-	if (strlen(s) >= sizeof(buf))
+	size_t n = strlen(s);
+
+	if (n >= sizeof(buf))
 		return -1;
-	strcpy(buf, s);
+	memcpy(buf, s, n + 1);
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		static const char *const names[] = { "bl", "tee", "snp", "ucode", "fmc" };
 		uint8_t *dst[] = { &p->min_bl, &p->min_tee, &p->min_snp, &p->min_ucode, &p->min_fmc };
