@@ -54,7 +54,6 @@ static int parse_min_tcb(const char *s, struct report_policy *p)
 {
 	char buf[128], *save = NULL;
 	unsigned seen = 0;
-
 	size_t n = strlen(s);
 
 	if (n >= sizeof(buf))
