@@ -27,7 +27,7 @@ $(TPM2_SWTPM_TCTI): $(DEPS_STAMP)
 # with the test build's schema, linked into one object whose global symbols
 # are all renamed tb_* (crypto/host/tpm2_facts_tb.c uses them).
 TPM2_TB_CONFIG := $(B)/host/crypto/tb-config.o
-$(TPM2_TB_CONFIG): init/config.c init/plan.c init/plan.h init/context.h init/config.h init/config_keys.def \
+$(TPM2_TB_CONFIG): init/config.c init/plan.c init/plan.h init/context.h init/config.h init/config_keys.def crypto/snp_params.h \
 		init/mountopts.h init/partref.h | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $@ (test-build schema)"

@@ -120,7 +120,7 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 {
 	struct found_part *p = &ctx->parts[role];
 	const char *label = role == ROLE_ROOT ? "root" : "jobs";
-	enum cfg_id source = role == ROLE_ROOT ? CFG_ROOT_KEY_SOURCE : CFG_JOBS_KEY_SOURCE;
+	const struct vol_plan *v = &ctx->plan.vol[role]; /* PLAN_ROOT, PLAN_JOBS */
 	struct crypt_device *cd = NULL;
 	char name[32];
 	int r;
@@ -132,18 +132,18 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 	struct key_request req = {
 		.label = label,
 		.device = p->dev,
-		.source = cfg_str(&ctx->cfg, source),
-		.tries = cfg_uint(&ctx->cfg, CFG_PROMPT_TRIES),
+		.source = key_source_name(v->ks),
+		.tries = ctx->plan.prompt_tries,
 #ifdef CVMINIT_TEST_BUILD
-		.keyfile = cfg_str(&ctx->cfg, role == ROLE_ROOT ? CFG_ROOT_KEYFILE : CFG_JOBS_KEYFILE),
+		.keyfile = v->keyfile,
 #endif
 		.offer = challenge_offer,
 	};
 	struct luks_try t = { ctx, cd, name, role };
 	double t0 = log_elapsed_ms(&ctx->log);
-	if (role == ROLE_ROOT && !strcmp(req.source, "snp-derived")) {
+	if (role == ROLE_ROOT && v->ks == KS_SNP_DERIVED) {
 		r = snp_unlock(ctx, cd, name, p->dev);
-	} else if (role == ROLE_ROOT && !strcmp(req.source, "tpm2")) {
+	} else if (role == ROLE_ROOT && v->ks == KS_TPM2) {
 		struct key_request recovery = req;
 		recovery.source = "prompt";
 		recovery.label = "root (recovery)";

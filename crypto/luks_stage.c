@@ -15,13 +15,10 @@
 
 static void policy_of(struct boot_ctx *ctx, struct luks_policy *pol)
 {
-	pol->ciphers = cfg_str(&ctx->cfg, CFG_LUKS_CIPHERS);
-	pol->sector_size = cfg_uint(&ctx->cfg, CFG_LUKS_SECTOR_SIZE);
-	pol->data_offset = cfg_u64(&ctx->cfg, CFG_LUKS_DATA_OFFSET);
-	pol->enforce = true;
-#ifdef CVMINIT_TEST_BUILD
-	pol->enforce = !cfg_is(&ctx->cfg, CFG_MOCK_LUKS_POLICY, "off");
-#endif
+	pol->ciphers = ctx->plan.luks.ciphers;
+	pol->sector_size = ctx->plan.luks.sector_size;
+	pol->data_offset = ctx->plan.luks.data_offset;
+	pol->enforce = ctx->plan.luks.enforce;
 }
 
 static const char *label_of(enum part_role role)
@@ -83,13 +80,13 @@ int stage_luks(struct boot_ctx *ctx)
 {
 	static const struct {
 		enum part_role role;
-		enum cfg_id enc;
-	} vols[] = { { ROLE_ROOT, CFG_ROOT_ENCRYPTION }, { ROLE_JOBS, CFG_JOB_STORE_ENCRYPTION } };
+		enum plan_volume vol;
+	} vols[] = { { ROLE_ROOT, PLAN_ROOT }, { ROLE_JOBS, PLAN_JOBS } };
 	unsigned n = 0;
 
 	for (size_t i = 0; i < sizeof(vols) / sizeof(vols[0]); i++) {
 		struct found_part *p = &ctx->parts[vols[i].role];
-		if (!p->wanted || !cfg_is(&ctx->cfg, vols[i].enc, "luks"))
+		if (!p->wanted || ctx->plan.vol[vols[i].vol].prot != PROT_LUKS)
 			continue;
 		int r = load(ctx, vols[i].role);
 		if (r < 0)

@@ -43,7 +43,7 @@ static int rtmr_extend(struct boot_ctx *ctx, const uint8_t d[48])
  * are HMACs keyed by it (systemd's volume-key event), else hashes. */
 static int extend_event(struct boot_ctx *ctx, const char *string, const char *type, const uint8_t *key, size_t keylen)
 {
-	unsigned pcr = cfg_uint(&ctx->cfg, CFG_MEASURE_PCR);
+	unsigned pcr = ctx->plan.measure_pcr;
 	size_t len = strlen(string);
 	struct tpm2_digests d;
 	uint8_t d384[TPM2_MAX_DIGEST];
@@ -89,7 +89,7 @@ static int measure_one(struct boot_ctx *ctx, const struct measure_event *ev)
 int measure_volume_key(struct boot_ctx *ctx, const char *event, const uint8_t *vk, size_t vklen)
 {
 	/* measured exactly when stage measure measured (a TPM, or an RTMR) */
-	if (cfg_is(&ctx->cfg, CFG_TPM_MEASURE, "none") || (!ctx->tpm && !ctx->measured) || ctx->capped)
+	if (ctx->plan.tpm_measure == TPM_MEASURE_NONE || (!ctx->tpm && !ctx->measured) || ctx->capped)
 		return 0;
 	return extend_event(ctx, event, VOLUME_KEY_EVENT_TYPE, vk, vklen);
 }
@@ -107,19 +107,20 @@ static int build_events(struct boot_ctx *ctx, struct measure_events *ev)
 int stage_measure(struct boot_ctx *ctx)
 {
 	struct measure_events ev;
-	const char *dev = cfg_str(&ctx->cfg, CFG_TPM_DEVICE);
+	const char *dev = ctx->plan.tpm_device;
+	enum key_source root_ks = ctx->plan.vol[PLAN_ROOT].ks;
 	struct stat st;
 	char err[256];
 	int r;
 
-	if (cfg_is(&ctx->cfg, CFG_TPM_MEASURE, "none")) {
+	if (ctx->plan.tpm_measure == TPM_MEASURE_NONE) {
 		log_line(&ctx->log, LOG_INFO, "TPM measurement off (TPM_MEASURE=none)");
 		return 0;
 	}
 	if (stat(dev, &st) < 0) {
-		if (cfg_is(&ctx->cfg, CFG_TPM_MEASURE, "required") || cfg_is(&ctx->cfg, CFG_ROOT_KEY_SOURCE, "tpm2"))
+		if (ctx->plan.tpm_measure == TPM_MEASURE_REQUIRED || root_ks == KS_TPM2)
 			return log_fail(&ctx->log, -ENODEV, "no TPM at %s (TPM_MEASURE=%s, ROOT_KEY_SOURCE=%s)", dev,
-					cfg_str(&ctx->cfg, CFG_TPM_MEASURE), cfg_str(&ctx->cfg, CFG_ROOT_KEY_SOURCE));
+					tpm_measure_name(ctx->plan.tpm_measure), key_source_name(root_ks));
 		log_line(&ctx->log, LOG_INFO, "no TPM at %s: nothing to extend", dev);
 	} else {
 		r = tpm2_open_device(dev, &ctx->tpm, err, sizeof(err));
@@ -140,7 +141,7 @@ int stage_measure(struct boot_ctx *ctx)
 	}
 	if (ctx->tpm)
 		log_line(&ctx->log, LOG_INFO, "%u events extended into PCR %u, logged to " EVENTLOG_PATH, ev.sealed,
-			 cfg_uint(&ctx->cfg, CFG_MEASURE_PCR));
+			 ctx->plan.measure_pcr);
 	return 0;
 }
 
@@ -163,7 +164,7 @@ static int cap(struct boot_ctx *ctx, char *value, size_t vlen)
 	if (r == 0 && ctx->tpm && vlen) {
 		uint8_t v[TPM2_MAX_DIGEST];
 		char err[128];
-		if (tpm2_pcr_read(ctx->tpm, cfg_uint(&ctx->cfg, CFG_MEASURE_PCR), TPM2_ALG_SHA256, v, err, sizeof(err)) == 0)
+		if (tpm2_pcr_read(ctx->tpm, ctx->plan.measure_pcr, TPM2_ALG_SHA256, v, err, sizeof(err)) == 0)
 			tpm2_hex_encode(v, 32, value, vlen);
 	}
 	if (ctx->tpm) {
@@ -179,7 +180,7 @@ int measure_separator(struct boot_ctx *ctx)
 
 	if (r > 0)
 		log_line(&ctx->log, LOG_INFO, "separator extended into PCR %u: the system key can no longer be unsealed",
-			 cfg_uint(&ctx->cfg, CFG_MEASURE_PCR));
+			 ctx->plan.measure_pcr);
 	return r < 0 ? r : 0;
 }
 

@@ -29,7 +29,7 @@ static int key_refused(struct boot_ctx *ctx, const struct snp_key_params *p)
 		return log_fail(&ctx->log, -EKEYREJECTED,
 				"root: the SNP firmware refused the key request: TCB floor SNP_KEY_MIN_TCB=%s is above the "
 				"platform's committed TCB (rolled back?)",
-				cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB));
+				ctx->plan.snp_min_tcb_text);
 	return log_fail(&ctx->log, -EKEYREJECTED,
 			"root: the SNP firmware refused the key request (invalid parameters: SNP_VMPL=%u, SNP_KEY_SVN=%u)",
 			p->vmpl, p->guest_svn);
@@ -46,8 +46,7 @@ static int derive_passphrase(struct boot_ctx *ctx, struct secret *pass)
 
 	if (r < 0)
 		return log_fail(&ctx->log, r, "cannot allocate locked memory");
-	if (snp_key_params_from_config(&ctx->cfg, &p) < 0)
-		return log_fail(&ctx->log, -EINVAL, "root: SNP_KEY_MIN_TCB is not 16 hex digits");
+	snp_key_params_from_plan(&ctx->plan, &p);
 	r = tee_derived_key(ctx, &p, raw);
 	if (r == -EKEYREJECTED)
 		return key_refused(ctx, &p);
@@ -151,9 +150,8 @@ static int token_write(struct boot_ctx *ctx, struct crypt_device *cd, struct snp
 		 "{\"type\":\"" SNP_TOKEN_TYPE "\",\"keyslots\":[%s],\"cvminit-snp-root-key\":\"%s\","
 		 "\"cvminit-snp-fields\":\"%s\",\"cvminit-snp-vmpl\":%u,\"cvminit-snp-svn\":%u,\"cvminit-snp-min-tcb\":\"%s\","
 		 "\"cvminit-snp-kdf\":\"HKDF-SHA256(" SNP_HKDF_LABEL ")\",\"cvminit-snp-pending-removal\":[%s]}",
-		 ks, cfg_str(&ctx->cfg, CFG_SNP_KEY_ROOT), cfg_str(&ctx->cfg, CFG_SNP_KEY_FIELDS),
-		 cfg_uint(&ctx->cfg, CFG_SNP_VMPL), cfg_uint(&ctx->cfg, CFG_SNP_KEY_SVN), cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB),
-		 pend);
+		 ks, ctx->plan.snp_key_vmrk ? "vmrk" : "vcek", ctx->plan.snp_key_fields_text, ctx->plan.snp_vmpl,
+		 ctx->plan.snp_key_svn, ctx->plan.snp_min_tcb_text, pend);
 	r = crypt_token_json_set(cd, t->id >= 0 ? t->id : CRYPT_ANY_TOKEN, json);
 	if (r < 0)
 		return log_fail(&ctx->log, r, "root: cannot write the " SNP_TOKEN_TYPE " token: %s", strerror(-r));
@@ -163,11 +161,15 @@ static int token_write(struct boot_ctx *ctx, struct crypt_device *cd, struct snp
 
 /* Test builds: stop dead at a chosen point of the enrollment, as a power
  * cut would (no sync: what libcryptsetup already wrote is on the disk). */
-static void maybe_powercut(struct boot_ctx *ctx, const char *point)
+static void maybe_powercut(struct boot_ctx *ctx, enum mock_powercut point)
 {
 #ifdef CVMINIT_TEST_BUILD
-	if (cfg_is(&ctx->cfg, CFG_MOCK_POWERCUT, point)) {
-		log_line(&ctx->log, LOG_WARN, "MOCK POWER CUT %s (TEST BUILD)", point);
+	static const char *const names[] = { [POWERCUT_AFTER_TOKEN] = "after-token",
+					     [POWERCUT_AFTER_KEYSLOT] = "after-keyslot",
+					     [POWERCUT_AFTER_DESTROY] = "after-destroy" };
+
+	if (ctx->plan.mock.powercut == point) {
+		log_line(&ctx->log, LOG_WARN, "MOCK POWER CUT %s (TEST BUILD)", names[point]);
 		reboot(RB_POWER_OFF);
 	}
 #else
@@ -197,7 +199,7 @@ static int finish_pending(struct boot_ctx *ctx, struct crypt_device *cd, struct 
 				return log_fail(&ctx->log, r, "root: cannot remove provisioning keyslot %d: %s", p, strerror(-r));
 			log_line(&ctx->log, LOG_INFO, "root: provisioning keyslot %d removed", p);
 		}
-		maybe_powercut(ctx, "after-destroy");
+		maybe_powercut(ctx, POWERCUT_AFTER_DESTROY);
 		changed = 1;
 	}
 	t->npending = 0;
@@ -245,10 +247,10 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 	struct key_request req = {
 		.label = "root (provisioning)",
 		.device = dev,
-		.source = cfg_str(&ctx->cfg, CFG_ROOT_PROVISION_SOURCE),
-		.tries = cfg_uint(&ctx->cfg, CFG_PROMPT_TRIES),
+		.source = key_source_name(ctx->plan.provision),
+		.tries = ctx->plan.prompt_tries,
 #ifdef CVMINIT_TEST_BUILD
-		.keyfile = cfg_str(&ctx->cfg, CFG_ROOT_KEYFILE),
+		.keyfile = ctx->plan.vol[PLAN_ROOT].keyfile,
 #endif
 		.offer = challenge_offer,
 	};
@@ -261,7 +263,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 	r = token_write(ctx, cd, t);
 	if (r < 0)
 		return r;
-	maybe_powercut(ctx, "after-token");
+	maybe_powercut(ctx, POWERCUT_AFTER_TOKEN);
 	/* 2: the derived key's keyslot; PBKDF2 with few iterations: the key is
 	 * already 256 bits of hardware entropy (as systemd does for TPM keys) */
 	r = crypt_set_pbkdf_type(cd, &pbkdf);
@@ -271,7 +273,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
 	if (r < 0)
 		return log_fail(&ctx->log, r, "root: cannot add the snp-derived keyslot: %s", strerror(-r));
 	log_line(&ctx->log, LOG_INFO, "root: snp-derived key enrolled in keyslot %d", r);
-	maybe_powercut(ctx, "after-keyslot");
+	maybe_powercut(ctx, POWERCUT_AFTER_KEYSLOT);
 	/* 3: point the token at it and remove the provisioning keyslot */
 	return finish_pending(ctx, cd, t, r);
 }
@@ -282,7 +284,7 @@ static int enroll(struct boot_ctx *ctx, struct crypt_device *cd, struct snp_toke
  * one. A token from before floors (no field) counts as "no floor". */
 static int check_token_floor(struct boot_ctx *ctx, const struct snp_token *t)
 {
-	const char *want = cfg_str(&ctx->cfg, CFG_SNP_KEY_MIN_TCB);
+	const char *want = ctx->plan.snp_min_tcb_text;
 
 	if (t->id < 0)
 		return 0;
@@ -341,7 +343,7 @@ int snp_unlock(struct boot_ctx *ctx, struct crypt_device *cd, const char *name, 
 			if (r < 0)
 				return r;
 		}
-	} else if (r == -EPERM && cfg_is(&ctx->cfg, CFG_ROOT_ENROLL, "yes")) {
+	} else if (r == -EPERM && ctx->plan.root_enroll) {
 		r = on_disk(ctx, cd, &t, -1, pass, dev);
 		if (r < 0)
 			return r;

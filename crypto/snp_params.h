@@ -4,11 +4,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "init/config.h"
+#include "init/plan.h"
 #include "tee/guest.h"
 
-/* The MSG_KEY_REQ of the snp-derived key, from the configuration alone
- * (pure: the init builds the request with it, the unit tests check it). */
+/* The MSG_KEY_REQ of the snp-derived key, from the boot plan alone (pure:
+ * the init builds the request with it, the unit tests check it). */
 
 /* GUEST_FIELD_SELECT bits (SEV-SNP firmware ABI, MSG_KEY_REQ). */
 #define SNP_FIELD_POLICY (1ull << 0)
@@ -28,12 +28,13 @@
  * little-endian: the last two digits are byte 0). 0, or -EINVAL. */
 int snp_tcb_parse(const char *hex, uint64_t *out);
 
-/* SNP_KEY_ROOT, SNP_KEY_FIELDS, SNP_VMPL, SNP_KEY_SVN and SNP_KEY_MIN_TCB.
+/* SNP_KEY_ROOT, SNP_KEY_FIELDS, SNP_VMPL, SNP_KEY_SVN and SNP_KEY_MIN_TCB,
+ * as the plan has them (plan_build checked the floor's 16 digits).
  * With a floor, TCB_VERSION = the floor and its field is selected: the
  * firmware refuses a TCB_VERSION above its committed TCB, so a host that
  * rolled the firmware back below the floor cannot get the key, and the key
- * stays the same across firmware updates above it. 0, or -EINVAL. */
-int snp_key_params_from_config(const struct cvm_config *cfg, struct snp_key_params *p);
+ * stays the same across firmware updates above it. */
+void snp_key_params_from_plan(const struct boot_plan *plan, struct snp_key_params *p);
 
 /* Whether a platform whose committed TCB is `committed` may serve a request
  * for `requested`: no component (byte) of requested above committed's. The

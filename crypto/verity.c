@@ -29,17 +29,16 @@
 struct verity_role {
 	enum part_role role, hash_role;
 	const char *name; /* dm name */
-	enum cfg_id roothash, hash, offset, salt, data_size;
-	const char *preverify_word;
+	enum cfg_id roothash, offset, salt, data_size; /* for messages: the plan has the values */
 };
 
 static const struct verity_role verity_roles[] = {
-	{ ROLE_BOOT, ROLE_BOOT_HASH, "cvm-boot", CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH,
-	  CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, CFG_BOOT_VERITY_DATA_SIZE, "boot" },
-	{ ROLE_CONFIG, ROLE_CONFIG_HASH, "cvm-config", CFG_CONFIG_VERITY_ROOTHASH, CFG_CONFIG_VERITY_HASH,
-	  CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_SALT, CFG_CONFIG_VERITY_DATA_SIZE, "config" },
-	{ ROLE_DATA, ROLE_DATA_HASH, "cvm-data", CFG_DATA_VERITY_ROOTHASH, CFG_DATA_VERITY_HASH,
-	  CFG_DATA_VERITY_HASH_OFFSET, CFG_DATA_VERITY_SALT, CFG_DATA_VERITY_DATA_SIZE, "data" },
+	{ ROLE_BOOT, ROLE_BOOT_HASH, "cvm-boot", CFG_BOOT_VERITY_ROOTHASH,
+	  CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, CFG_BOOT_VERITY_DATA_SIZE },
+	{ ROLE_CONFIG, ROLE_CONFIG_HASH, "cvm-config", CFG_CONFIG_VERITY_ROOTHASH,
+	  CFG_CONFIG_VERITY_HASH_OFFSET, CFG_CONFIG_VERITY_SALT, CFG_CONFIG_VERITY_DATA_SIZE },
+	{ ROLE_DATA, ROLE_DATA_HASH, "cvm-data", CFG_DATA_VERITY_ROOTHASH,
+	  CFG_DATA_VERITY_HASH_OFFSET, CFG_DATA_VERITY_SALT, CFG_DATA_VERITY_DATA_SIZE },
 };
 
 /* libcryptsetup's messages go through our logger, with its stage prefix. */
@@ -53,12 +52,6 @@ static void cs_log(int level, const char *msg, void *usrptr)
 		if (*p == '\n')
 			*p = ' ';
 	log_line(&ctx->log, level == CRYPT_LOG_ERROR ? LOG_WARN : LOG_DEBUG, "libcryptsetup: %s", line);
-}
-
-/* Exactly len bytes of hex (strict: no sign, no blanks). */
-static int unhex(const char *hex, uint8_t *out, size_t len)
-{
-	return strlen(hex) == 2 * len && tpm2_hex_decode(hex, out, len) == (int)len ? 0 : -EINVAL;
 }
 
 /* The root hash is the hash of (salt, top-level hash block); the top level
@@ -121,11 +114,11 @@ static int load_verity(struct boot_ctx *ctx, const struct verity_role *vr, const
 static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, const char *label, const char *hashdev,
 			const struct crypt_params_verity *vp, int appended)
 {
-	const char *salt = cfg_str(&ctx->cfg, vr->salt);
+	const struct verity_plan *pv = &ctx->plan.vol[vr->role].verity; /* p2, p4, p6 */
 	const char *datadev = ctx->parts[vr->role].dev;
 	enum cfg_id size_key = appended ? vr->offset : vr->data_size;
-	struct verity_geometry g = { label, hashdev, datadev, cfg_defs[size_key].name, cfg_u64(&ctx->cfg, size_key),
-				     vp->data_size, 0 };
+	struct verity_geometry g = { label, hashdev, datadev, cfg_defs[size_key].name,
+				     appended ? pv->hash_offset : pv->data_size, vp->data_size, 0 };
 	char err[300];
 	int fd;
 
@@ -146,21 +139,14 @@ static int check_params(struct boot_ctx *ctx, const struct verity_role *vr, cons
 	close(fd);
 	if (verity_geometry_check(&g, err, sizeof(err)) < 0)
 		return log_fail(&ctx->log, -EINVAL, "%s", err);
-	if (*salt) {
+	if (pv->salt_len) {
 		char hex[2 * 256 + 1];
 		hex_encode((const uint8_t *)vp->salt, vp->salt_size, hex, sizeof(hex));
-		if (strcasecmp(hex, salt) != 0)
+		if (vp->salt_size != pv->salt_len || memcmp(vp->salt, pv->salt, pv->salt_len) != 0)
 			return log_fail(&ctx->log, -EINVAL, "%s: salt on the disk (%s) differs from %s", label, hex,
 					cfg_defs[vr->salt].name);
 	}
 	return 0;
-}
-
-static int preverify_wanted(struct boot_ctx *ctx, const struct verity_role *vr)
-{
-	const char *v = cfg_str(&ctx->cfg, CFG_VERITY_PREVERIFY);
-
-	return !strcmp(v, "all") || !strcmp(v, vr->preverify_word);
 }
 
 /* Reads the whole data area in userspace against the root hash: the check
@@ -218,21 +204,21 @@ static int first_read(struct boot_ctx *ctx, const char *label, const char *dev)
 static int open_verity(struct boot_ctx *ctx, const struct verity_role *vr)
 {
 	const char *label = role_defs[vr->role].name;
-	const char *roothash = cfg_str(&ctx->cfg, vr->roothash);
-	int appended = cfg_is(&ctx->cfg, vr->hash, "appended");
+	const struct vol_plan *v = &ctx->plan.vol[vr->role]; /* p2, p4, p6 */
+	int appended = v->verity.hash_appended;
 	const char *hashdev = appended ? ctx->parts[vr->role].dev : ctx->parts[vr->hash_role].dev;
-	uint64_t offset = appended ? cfg_u64(&ctx->cfg, vr->offset) : 0;
-	int panic = cfg_is(&ctx->cfg, CFG_VERITY_ON_CORRUPTION, "panic");
+	uint64_t offset = appended ? v->verity.hash_offset : 0;
+	int panic = ctx->plan.verity_panic;
+	const uint8_t *root = v->verity.roothash;
 	struct crypt_device *cd = NULL;
 	struct crypt_params_verity vp;
-	uint8_t root[32];
 	int r;
 
 	if (!ctx->parts[vr->role].wanted)
 		return 0;
-	if (!strcmp(roothash, "none") && vr->role == ROLE_DATA)
+	if (v->prot != PROT_VERITY && vr->role == ROLE_DATA)
 		return 0; /* p6 without dm-verity: mounted read-only as it is (noload) */
-	if (!strcmp(roothash, "none")) {
+	if (v->prot != PROT_VERITY) {
 		/* config_check_policy allows this in test builds only */
 		if (!CVMINIT_IS_TEST_BUILD)
 			return log_fail(&ctx->log, -EINVAL, "%s: no root hash in a release build", label);
@@ -240,8 +226,6 @@ static int open_verity(struct boot_ctx *ctx, const struct verity_role *vr)
 			 ctx->parts[vr->role].dev, cfg_defs[vr->roothash].name);
 		return 0;
 	}
-	if (unhex(roothash, root, sizeof(root)) < 0)
-		return log_fail(&ctx->log, -EINVAL, "%s: bad root hash", label);
 	r = load_verity(ctx, vr, label, hashdev, offset, 0, &cd);
 	if (r < 0)
 		return r;
@@ -253,10 +237,10 @@ static int open_verity(struct boot_ctx *ctx, const struct verity_role *vr)
 	r = check_params(ctx, vr, label, hashdev, &vp, appended);
 	if (r == 0)
 		r = check_top_level(ctx, vr, label, hashdev, &vp, root);
-	if (r == 0 && preverify_wanted(ctx, vr))
+	if (r == 0 && v->verity.preverify)
 		r = preverify(ctx, vr, label, hashdev, offset, root);
 	if (r == 0) {
-		r = crypt_activate_by_volume_key(cd, vr->name, (const char *)root, sizeof(root),
+		r = crypt_activate_by_volume_key(cd, vr->name, (const char *)root, sizeof(v->verity.roothash),
 						 CRYPT_ACTIVATE_READONLY |
 							 (panic ? CRYPT_ACTIVATE_PANIC_ON_CORRUPTION
 								: CRYPT_ACTIVATE_RESTART_ON_CORRUPTION));

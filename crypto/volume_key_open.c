@@ -19,10 +19,11 @@ int volume_key_open(struct boot_ctx *ctx, struct crypt_device *cd, enum part_rol
 	const char *label = role == ROLE_ROOT ? "root" : "jobs";
 	const char *dev = ctx->parts[role].dev;
 	enum cfg_id pin_key = role == ROLE_ROOT ? CFG_ROOT_VOLUME_KEY_PIN : CFG_JOBS_VOLUME_KEY_PIN;
+	const struct vol_plan *v = &ctx->plan.vol[role]; /* PLAN_ROOT, PLAN_JOBS */
 	cleanup_secret struct secret *vk = NULL;
 	char event[VOLUME_KEY_EVENT_MAX], dmname[32];
-	uint8_t binding[VOLUME_KEY_PIN_LEN], pin[VOLUME_KEY_PIN_LEN];
-	int size = crypt_get_volume_key_size(cd), slot, pinned, r;
+	uint8_t binding[VOLUME_KEY_PIN_LEN];
+	int size = crypt_get_volume_key_size(cd), slot, r;
 
 	if (size <= 0)
 		return log_fail(&ctx->log, -EINVAL, "%s: %s: the LUKS2 header gives no volume key size", label, dev);
@@ -49,10 +50,9 @@ int volume_key_open(struct boot_ctx *ctx, struct crypt_device *cd, enum part_rol
 		if (r < 0)
 			return r;
 	}
-	pinned = volume_key_pin_parse(cfg_str(&ctx->cfg, pin_key), pin);
-	if (pinned < 0)
-		return log_fail(&ctx->log, -EINVAL, "%s is not 64 hex digits", cfg_defs[pin_key].name);
-	if (pinned && !volume_key_pin_equal(binding, pin))
+	/* plan_build checked the pin's 64 digits */
+	_Static_assert(sizeof(v->pin) == VOLUME_KEY_PIN_LEN, "a pin is one HMAC-SHA256");
+	if (v->pinned && !volume_key_pin_equal(binding, v->pin))
 		return log_fail(&ctx->log, -EKEYREJECTED,
 				"%s: %s: volume key does not match %s: not the volume this image was built with (substituted?)",
 				label, dev, cfg_defs[pin_key].name);
@@ -62,7 +62,7 @@ int volume_key_open(struct boot_ctx *ctx, struct crypt_device *cd, enum part_rol
 	if (r < 0)
 		return log_fail(&ctx->log, r, "%s: cannot activate %s: %s", label, name, strerror(-r));
 	log_line(&ctx->log, LOG_INFO, "%s: volume key %s (keyslot %d)", label,
-		 pinned ? (role == ROLE_ROOT ? "matches ROOT_VOLUME_KEY_PIN" : "matches JOBS_VOLUME_KEY_PIN")
+		 v->pinned ? (role == ROLE_ROOT ? "matches ROOT_VOLUME_KEY_PIN" : "matches JOBS_VOLUME_KEY_PIN")
 			: "not pinned",
 		 slot);
 	return slot;

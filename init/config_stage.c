@@ -51,7 +51,7 @@ int stage_config(struct boot_ctx *ctx)
 	if (ctx->plan.release_rules)
 		log_line(&ctx->log, LOG_WARN, "MOCK_RELEASE_POLICY=yes: the release key-source policy applies to this TEST build");
 #endif
-	ctx->log.debug = cfg_is(&ctx->cfg, CFG_DEBUG, "yes");
+	ctx->log.debug = ctx->plan.debug;
 
 	char canon[CFG__COUNT * (CONFIG_VALUE_MAX + 40)];
 	int clen = config_canonical(&ctx->cfg, canon, sizeof(canon));

@@ -53,10 +53,10 @@ static unsigned unmount_sysroot(struct boot_ctx *ctx, char *failed, size_t flen)
 _Noreturn void fatal_stop(struct boot_ctx *ctx)
 {
 	const char *stage = ctx->log.stage;
-	int reboot_wanted = cfg_is(&ctx->cfg, CFG_ON_FAILURE, "reboot");
+	int reboot_wanted = ctx->plan.on_failure_reboot;
 	static char names[HALT_MAX][HALT_NAME_MAX];
 	char removed[512] = "", kept[512] = "", busy[512] = "", pcr[200], value[65];
-	unsigned pcrno = cfg_uint(&ctx->cfg, CFG_MEASURE_PCR), n, unmounted;
+	unsigned pcrno = ctx->plan.measure_pcr, n, unmounted;
 	size_t wiped;
 	int r;
 

@@ -60,6 +60,7 @@ static void warn_journal_replay(struct boot_ctx *ctx, const char *fstype, const 
 static int mount_role(struct boot_ctx *ctx, enum part_role role)
 {
 	const struct role_def *d = &role_defs[role];
+	const struct vol_plan *v = &ctx->plan.vol[role]; /* p2 .. p6 */
 
 	if (!ctx->parts[role].wanted) {
 		log_line(&ctx->log, LOG_INFO, "%s: not configured", d->name);
@@ -67,9 +68,8 @@ static int mount_role(struct boot_ctx *ctx, enum part_role role)
 	}
 	const char *dev = ctx->parts[role].mapped[0] ? ctx->parts[role].mapped : ctx->parts[role].dev;
 	if (role == ROLE_DATA)
-		warn_journal_replay(ctx, cfg_str(&ctx->cfg, d->fstype), cfg_str(&ctx->cfg, d->options));
-	return mount_at(ctx, dev, d->name, cfg_str(&ctx->cfg, d->fstype),
-			d->mount < CFG__COUNT ? cfg_str(&ctx->cfg, d->mount) : "/", cfg_str(&ctx->cfg, d->options));
+		warn_journal_replay(ctx, v->fstype, v->options);
+	return mount_at(ctx, dev, d->name, v->fstype, v->mount, v->options);
 }
 
 /* A partition configured plain that holds a LUKS volume: the mount would
@@ -99,7 +99,7 @@ int stage_root(struct boot_ctx *ctx)
 
 	if (mkdir(ctx->sysroot, 0755) < 0 && errno != EEXIST)
 		return log_fail(&ctx->log, -errno, "cannot create %s: %s", ctx->sysroot, strerror(errno));
-	if (cfg_is(&ctx->cfg, CFG_ROOT_ENCRYPTION, "luks")) {
+	if (ctx->plan.vol[PLAN_ROOT].prot == PROT_LUKS) {
 		r = luks_open_role(ctx, ROLE_ROOT);
 		if (r < 0)
 			return r;
@@ -122,7 +122,7 @@ int stage_jobstore(struct boot_ctx *ctx)
 		log_line(&ctx->log, LOG_INFO, "jobs: not configured");
 		return 0;
 	}
-	if (cfg_is(&ctx->cfg, CFG_JOB_STORE_ENCRYPTION, "luks")) {
+	if (ctx->plan.vol[PLAN_JOBS].prot == PROT_LUKS) {
 		r = luks_open_role(ctx, ROLE_JOBS);
 		if (r < 0)
 			return r;
@@ -146,14 +146,14 @@ int stage_mounts(struct boot_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	snprintf(opts, sizeof(opts), "rw,nosuid,nodev,mode=1777,size=%s", cfg_str(&ctx->cfg, CFG_TMP_SIZE));
+	snprintf(opts, sizeof(opts), "rw,nosuid,nodev,mode=1777,size=%s", ctx->plan.tmp_size);
 	r = mount_at(ctx, "tmpfs", "tmp", "tmpfs", "/tmp", opts);
 	if (r < 0)
 		return r;
 	/* /dev/shm lives in the devtmpfs, which moves into the new root with it. */
 	snprintf(shm, sizeof(shm), "%s/shm", ctx->devfs);
 	mkdir(shm, 01777);
-	snprintf(opts, sizeof(opts), "mode=1777,size=%s", cfg_str(&ctx->cfg, CFG_SHM_SIZE));
+	snprintf(opts, sizeof(opts), "mode=1777,size=%s", ctx->plan.shm_size);
 	if (mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
 		return log_fail(&ctx->log, -errno, "shm: cannot mount tmpfs at %s: %s", shm, strerror(errno));
 	log_line(&ctx->log, LOG_INFO, "shm: tmpfs on /dev/shm (rw,nosuid,nodev,noexec,%s)", opts);

@@ -13,14 +13,14 @@
 #include "init/util.h"
 
 const struct role_def role_defs[ROLE__COUNT] = {
-	[ROLE_BOOT] = { "boot", CFG_BOOT_PART, CFG_BOOT_FSTYPE, CFG_BOOT_MOUNT, CFG_BOOT_OPTIONS },
-	[ROLE_ROOT] = { "root", CFG_ROOT_PART, CFG_ROOT_FSTYPE, CFG__COUNT, CFG_ROOT_OPTIONS },
-	[ROLE_CONFIG] = { "config", CFG_CONFIG_PART, CFG_CONFIG_FSTYPE, CFG_CONFIG_MOUNT, CFG_CONFIG_OPTIONS },
-	[ROLE_JOBS] = { "jobs", CFG_JOBS_PART, CFG_JOBS_FSTYPE, CFG_JOBS_MOUNT, CFG_JOBS_OPTIONS },
-	[ROLE_DATA] = { "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
-	[ROLE_BOOT_HASH] = { "boot hash", CFG_BOOT_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
-	[ROLE_CONFIG_HASH] = { "config hash", CFG_CONFIG_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
-	[ROLE_DATA_HASH] = { "data hash", CFG_DATA_VERITY_HASH, CFG__COUNT, CFG__COUNT, CFG__COUNT },
+	[ROLE_BOOT] = { "boot", PLAN_BOOT },
+	[ROLE_ROOT] = { "root", PLAN_ROOT },
+	[ROLE_CONFIG] = { "config", PLAN_CONFIG },
+	[ROLE_JOBS] = { "jobs", PLAN_JOBS },
+	[ROLE_DATA] = { "data", PLAN_DATA },
+	[ROLE_BOOT_HASH] = { "boot hash", PLAN_BOOT },
+	[ROLE_CONFIG_HASH] = { "config hash", PLAN_CONFIG },
+	[ROLE_DATA_HASH] = { "data hash", PLAN_DATA },
 };
 
 static int read_attr(const char *sysfs, const char *name, const char *attr, char *buf, size_t len)
@@ -182,17 +182,16 @@ int stage_partitions(struct boot_ctx *ctx)
 {
 	struct part_entry entries[PART_SCAN_MAX];
 	struct partref refs[ROLE__COUNT];
-	char err[128], desc[600], rs[64];
-	unsigned timeout_ms = cfg_uint(&ctx->cfg, CFG_PART_TIMEOUT) * 1000;
+	char desc[600], rs[64];
+	unsigned timeout_ms = ctx->plan.part_timeout * 1000;
 	double start = log_elapsed_ms(&ctx->log);
 	int n = 0, need_uuid = 0;
 
 	for (int r = 0; r < ROLE__COUNT; r++) {
-		const char *v = cfg_str(&ctx->cfg, role_defs[r].part);
-		if (!strcmp(v, "appended"))
-			v = "none"; /* the hash tree lives inside the data partition */
-		if (partref_parse(v, &refs[r], err, sizeof(err)) < 0)
-			return log_fail(&ctx->log, -EINVAL, "%s: %s", cfg_defs[role_defs[r].part].name, err);
+		const struct vol_plan *v = &ctx->plan.vol[role_defs[r].vol];
+		/* a hash role: its own partition, or none when the tree is
+		 * appended inside the data partition (hash_ref kind PREF_NONE) */
+		refs[r] = r < (int)PLAN__VOLUMES ? v->ref : v->verity.hash_ref;
 		ctx->parts[r].wanted = refs[r].kind != PREF_NONE;
 		need_uuid |= refs[r].kind == PREF_UUID;
 	}

@@ -23,7 +23,7 @@ struct part_entry {
 
 struct role_def {
 	const char *name;
-	enum cfg_id part, fstype, mount, options;
+	enum plan_volume vol; /* its volume (a hash role: the volume it verifies) */
 };
 extern const struct role_def role_defs[ROLE__COUNT];
 

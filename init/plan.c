@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto/snp_params.h"
 #include "init/context.h"
 
+_Static_assert(SNP_FIELD_POLICY == 1 << 0 && SNP_FIELD_TCB_VERSION == 1 << 5, "SNP_KEY_FIELDS' words are the bits' order");
 _Static_assert(PLAN_BOOT == (int)ROLE_BOOT && PLAN_ROOT == (int)ROLE_ROOT && PLAN_CONFIG == (int)ROLE_CONFIG &&
 		       PLAN_JOBS == (int)ROLE_JOBS && PLAN_DATA == (int)ROLE_DATA,
 	       "plan volumes are indexed like enum part_role");
@@ -18,6 +20,13 @@ const char *key_source_name(enum key_source ks)
 	static const char *const names[] = { "none", "prompt", "tpm2", "snp-derived", "keyfile" };
 
 	return (unsigned)ks < sizeof(names) / sizeof(names[0]) ? names[ks] : "?";
+}
+
+const char *tpm_measure_name(enum tpm_measure m)
+{
+	static const char *const names[] = { "auto", "required", "none" };
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";
 }
 
 static enum key_source parse_ks(const char *v)
@@ -86,6 +95,10 @@ static int build_verity(const struct cvm_config *cfg, struct vol_plan *v, enum c
 	vp->hash_appended = !strcmp(cfg_str(cfg, hash), "appended");
 	vp->data_size = cfg_u64(cfg, data_size);
 	vp->preverify = cfg_is(cfg, CFG_VERITY_PREVERIFY, "all") || cfg_is(cfg, CFG_VERITY_PREVERIFY, v->label);
+	/* parsed even without a root hash: the partitions stage looks for it
+	 * (plan_check refuses a hash partition without a root hash) */
+	if (!vp->hash_appended && partref_parse(cfg_str(cfg, hash), &vp->hash_ref, err, errlen) < 0)
+		return -EINVAL;
 
 	if (!strcmp(cfg_str(cfg, roothash), "none")) {
 		v->prot = v->ref.kind == PREF_NONE ? PROT_ABSENT : PROT_PLAIN;
@@ -97,13 +110,26 @@ static int build_verity(const struct cvm_config *cfg, struct vol_plan *v, enum c
 		snprintf(err, errlen, "%s: expected 64 hex digits (a sha256 root hash) or none", cfg_defs[roothash].name);
 		return -EINVAL;
 	}
-	if (!vp->hash_appended && partref_parse(cfg_str(cfg, hash), &vp->hash_ref, err, errlen) < 0)
-		return -EINVAL;
 	vp->hash_offset = cfg_u64(cfg, offset);
 	if (hex_bytes(cfg_str(cfg, salt), vp->salt, sizeof(vp->salt), &vp->salt_len) < 0) {
 		snprintf(err, errlen, "%s: not hex", cfg_defs[salt].name);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* A TCB_VERSION: 16 hex digits, read as the number `cvminit report show`
+ * prints raw (crypto/snp_params.c's snp_tcb_parse reads it the same way). */
+static int tcb_of(const char *hex, uint64_t *out)
+{
+	uint8_t tcb[8];
+	size_t n = 0;
+
+	if (strlen(hex) != 16 || hex_bytes(hex, tcb, sizeof(tcb), &n) < 0)
+		return -EINVAL;
+	*out = 0;
+	for (int i = 0; i < 8; i++)
+		*out = *out << 8 | tcb[i];
 	return 0;
 }
 
@@ -171,9 +197,10 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 		[PLAN_JOBS] = { "p5", "jobs", CFG_JOBS_PART, CFG_JOBS_FSTYPE, CFG_JOBS_MOUNT, CFG_JOBS_OPTIONS },
 		[PLAN_DATA] = { "p6", "data", CFG_DATA_PART, CFG_DATA_FSTYPE, CFG_DATA_MOUNT, CFG_DATA_OPTIONS },
 	};
+	/* SNP_KEY_FIELDS' words, in the order of the SNP_FIELD_* bits */
+	static const char *const snp_fields[] = { "policy", "image-id", "family-id", "measurement", "guest-svn",
+						  "tcb-version" };
 	const char *tee = cfg_str(cfg, CFG_TEE);
-	size_t n = 0;
-	uint8_t tcb[8];
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -189,6 +216,10 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 		snprintf(v->mount, sizeof(v->mount), "%s", vols[i].mount < CFG__COUNT ? cfg_str(cfg, vols[i].mount) : "/");
 		snprintf(v->options, sizeof(v->options), "%s", cfg_str(cfg, vols[i].options));
 	}
+#ifdef CVMINIT_TEST_BUILD
+	snprintf(p->vol[PLAN_ROOT].keyfile, sizeof(p->vol[PLAN_ROOT].keyfile), "%s", cfg_str(cfg, CFG_ROOT_KEYFILE));
+	snprintf(p->vol[PLAN_JOBS].keyfile, sizeof(p->vol[PLAN_JOBS].keyfile), "%s", cfg_str(cfg, CFG_JOBS_KEYFILE));
+#endif
 	r = build_verity(cfg, &p->vol[PLAN_BOOT], CFG_BOOT_VERITY_ROOTHASH, CFG_BOOT_VERITY_HASH,
 			 CFG_BOOT_VERITY_HASH_OFFSET, CFG_BOOT_VERITY_SALT, CFG_BOOT_VERITY_DATA_SIZE, err, errlen);
 	if (r == 0)
@@ -229,18 +260,20 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	p->root_enroll = cfg_is(cfg, CFG_ROOT_ENROLL, "yes");
 	p->provision = parse_ks(cfg_str(cfg, CFG_ROOT_PROVISION_SOURCE));
 	if (*cfg_str(cfg, CFG_SNP_KEY_MIN_TCB)) {
-		if (strlen(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB)) != 16 ||
-		    hex_bytes(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB), tcb, sizeof(tcb), &n) < 0) {
+		if (tcb_of(cfg_str(cfg, CFG_SNP_KEY_MIN_TCB), &p->snp_min_tcb) < 0) {
 			snprintf(err, errlen, "SNP_KEY_MIN_TCB: expected 16 hex digits (the 8 bytes of a TCB_VERSION), or empty");
 			return -EINVAL;
 		}
-		/* the number as `cvminit report show` prints TCB raw values
-		 * (crypto/snp_params.c reads it the same way) */
-		for (int i = 0; i < 8; i++)
-			p->snp_min_tcb = p->snp_min_tcb << 8 | tcb[i];
 		p->snp_min_tcb_set = true;
 	}
+	snprintf(p->snp_min_tcb_text, sizeof(p->snp_min_tcb_text), "%s", cfg_str(cfg, CFG_SNP_KEY_MIN_TCB));
 	p->snp_key_tcb_field = flag_listed(cfg_str(cfg, CFG_SNP_KEY_FIELDS), "tcb-version");
+	p->snp_key_vmrk = cfg_is(cfg, CFG_SNP_KEY_ROOT, "vmrk");
+	for (size_t i = 0; i < sizeof(snp_fields) / sizeof(snp_fields[0]); i++)
+		if (flag_listed(cfg_str(cfg, CFG_SNP_KEY_FIELDS), snp_fields[i]))
+			p->snp_key_fields |= 1ull << i;
+	snprintf(p->snp_key_fields_text, sizeof(p->snp_key_fields_text), "%s", cfg_str(cfg, CFG_SNP_KEY_FIELDS));
+	p->snp_key_svn = cfg_uint(cfg, CFG_SNP_KEY_SVN);
 	p->jobs_wrapping = cfg_is(cfg, CFG_JOBS_KEY_WRAPPING, "auto");
 	r = build_signer(cfg, CFG_JOBS_OWNER_PUBKEY, &p->jobs_signer_set, p->jobs_signer, err, errlen);
 	if (r == 0)
@@ -266,6 +299,24 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	snprintf(p->launcher, sizeof(p->launcher), "%s", cfg_str(cfg, CFG_LAUNCHER));
 	snprintf(p->launcher_args, sizeof(p->launcher_args), "%s", cfg_str(cfg, CFG_LAUNCHER_ARGS));
 	snprintf(p->launcher_cwd, sizeof(p->launcher_cwd), "%s", cfg_str(cfg, CFG_LAUNCHER_CWD));
+	snprintf(p->luks.ciphers, sizeof(p->luks.ciphers), "%s", cfg_str(cfg, CFG_LUKS_CIPHERS));
+	p->luks.sector_size = cfg_uint(cfg, CFG_LUKS_SECTOR_SIZE);
+	p->luks.data_offset = cfg_u64(cfg, CFG_LUKS_DATA_OFFSET);
+	p->luks.enforce = true;
+#ifdef CVMINIT_TEST_BUILD
+	p->luks.enforce = !cfg_is(cfg, CFG_MOCK_LUKS_POLICY, "off");
+	snprintf(p->mock.tee_key, sizeof(p->mock.tee_key), "%s", cfg_str(cfg, CFG_MOCK_TEE_KEY));
+	p->mock.tee_debug = cfg_is(cfg, CFG_MOCK_TEE_DEBUG, "yes");
+	p->mock.tee_vmpl = cfg_uint(cfg, CFG_MOCK_TEE_VMPL);
+	if (tcb_of(cfg_str(cfg, CFG_MOCK_TEE_TCB), &p->mock.tee_tcb) < 0) {
+		snprintf(err, errlen, "MOCK_TEE_TCB: expected 16 hex digits (a TCB_VERSION)");
+		return -EINVAL;
+	}
+	p->mock.powercut = cfg_is(cfg, CFG_MOCK_POWERCUT, "after-token")	  ? POWERCUT_AFTER_TOKEN
+			   : cfg_is(cfg, CFG_MOCK_POWERCUT, "after-keyslot") ? POWERCUT_AFTER_KEYSLOT
+			   : cfg_is(cfg, CFG_MOCK_POWERCUT, "after-destroy") ? POWERCUT_AFTER_DESTROY
+									      : POWERCUT_NONE;
+#endif
 	compute_typed(p);
 	return 0;
 }

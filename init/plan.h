@@ -63,7 +63,34 @@ struct vol_plan {
 	char fstype[CONFIG_VALUE_MAX + 1];
 	char mount[CONFIG_VALUE_MAX + 1];   /* "/" for p3 */
 	char options[CONFIG_VALUE_MAX + 1];
+#ifdef CVMINIT_TEST_BUILD
+	char keyfile[CONFIG_VALUE_MAX + 1]; /* p3, p5: ROOT_KEYFILE, JOBS_KEYFILE */
+#endif
 };
+
+/* The LUKS2 header policy of p3 and p5 (crypto/luks_header.h). */
+struct luks_plan {
+	char ciphers[CONFIG_VALUE_MAX + 1]; /* LUKS_CIPHERS: comma-separated, each validated by the schema */
+	unsigned sector_size;               /* LUKS_SECTOR_SIZE */
+	uint64_t data_offset;               /* LUKS_DATA_OFFSET */
+	bool enforce;                       /* false only with MOCK_LUKS_POLICY=off (test builds) */
+};
+
+/* MOCK_POWERCUT's points of an enrollment (test builds; the names exist in
+ * both so the enrollment code reads the same). */
+enum mock_powercut { POWERCUT_NONE, POWERCUT_AFTER_TOKEN, POWERCUT_AFTER_KEYSLOT, POWERCUT_AFTER_DESTROY };
+
+#ifdef CVMINIT_TEST_BUILD
+/* The test build's MOCK_* keys (the release binary has neither the keys
+ * nor this). */
+struct mock_plan {
+	char tee_key[CONFIG_VALUE_MAX + 1]; /* MOCK_TEE_KEY */
+	bool tee_debug;                     /* MOCK_TEE_DEBUG=yes */
+	unsigned tee_vmpl;                  /* MOCK_TEE_VMPL */
+	uint64_t tee_tcb;                   /* MOCK_TEE_TCB, as SNP_KEY_MIN_TCB */
+	enum mock_powercut powercut;        /* MOCK_POWERCUT */
+};
+#endif
 
 struct boot_plan {
 	struct vol_plan vol[PLAN__VOLUMES];
@@ -78,6 +105,13 @@ struct boot_plan {
 	bool snp_min_tcb_set;
 	uint64_t snp_min_tcb;      /* SNP_KEY_MIN_TCB: the TCB_VERSION number (as report show prints raw) */
 	bool snp_key_tcb_field;    /* SNP_KEY_FIELDS names tcb-version */
+	/* the snp-derived key's request (crypto/snp_params.c); the texts as
+	 * configured, for the cvminit-snp token and messages */
+	bool snp_key_vmrk;         /* SNP_KEY_ROOT=vmrk (else vcek) */
+	uint64_t snp_key_fields;   /* SNP_KEY_FIELDS as SNP_FIELD_* bits */
+	unsigned snp_key_svn;      /* SNP_KEY_SVN */
+	char snp_key_fields_text[CONFIG_VALUE_MAX + 1];
+	char snp_min_tcb_text[CONFIG_VALUE_MAX + 1]; /* "" when not set */
 	bool jobs_wrapping;        /* JOBS_KEY_WRAPPING=auto */
 	/* senders whose signed wrapped lines a prompt accepts (crypto/wrap.h):
 	 * JOBS_OWNER_PUBKEY for p5, ROOT_DELIVERY_PUBKEY for p3's prompts */
@@ -103,6 +137,10 @@ struct boot_plan {
 	char launcher[CONFIG_VALUE_MAX + 1];
 	char launcher_args[CONFIG_VALUE_MAX + 1];
 	char launcher_cwd[CONFIG_VALUE_MAX + 1];
+	struct luks_plan luks;
+#ifdef CVMINIT_TEST_BUILD
+	struct mock_plan mock;
+#endif
 };
 
 /* Turns a parsed configuration into a plan. test_build: the build's kind
@@ -121,5 +159,6 @@ int plan_check(const struct boot_plan *plan, bool release_rules, char *err, size
 int config_check_policy(const struct cvm_config *cfg, bool test_build, char *err, size_t errlen);
 
 const char *key_source_name(enum key_source ks);
+const char *tpm_measure_name(enum tpm_measure m); /* as TPM_MEASURE spells it */
 
 #endif

@@ -43,11 +43,12 @@ static int write_out(struct boot_ctx *ctx, const char *name, const void *data, s
 
 /* The UUID of the header copy the luks stage checked and the root/jobstore
  * stages open: no second read of the host's bytes. */
-static void luks_uuid_of(struct boot_ctx *ctx, enum part_role role, enum cfg_id enc, char *out, size_t len)
+static void luks_uuid_of(struct boot_ctx *ctx, enum part_role role, char *out, size_t len)
 {
 	const struct found_part *p = &ctx->parts[role];
 
-	snprintf(out, len, "%s", p->wanted && cfg_is(&ctx->cfg, enc, "luks") && p->luks.valid ? p->luks.uuid : "none");
+	snprintf(out, len, "%s",
+		 p->wanted && ctx->plan.vol[role].prot == PROT_LUKS && p->luks.valid ? p->luks.uuid : "none");
 }
 
 static void eventlog_digest(char hex[65])
@@ -94,8 +95,8 @@ int stage_attest(struct boot_ctx *ctx)
 	}
 	hex_encode(ctx->config_digest, sizeof(ctx->config_digest), config_hex, sizeof(config_hex));
 	eventlog_digest(log_hex);
-	luks_uuid_of(ctx, ROLE_ROOT, CFG_ROOT_ENCRYPTION, root_uuid, sizeof(root_uuid));
-	luks_uuid_of(ctx, ROLE_JOBS, CFG_JOB_STORE_ENCRYPTION, jobs_uuid, sizeof(jobs_uuid));
+	luks_uuid_of(ctx, ROLE_ROOT, root_uuid, sizeof(root_uuid));
+	luks_uuid_of(ctx, ROLE_JOBS, jobs_uuid, sizeof(jobs_uuid));
 	/* the root hashes in lower-case hex (the plan holds bytes), or "none" */
 	char boot_rh[65] = "none", config_rh[65] = "none", data_rh[65] = "none";
 	const struct vol_plan *boot = &ctx->plan.vol[PLAN_BOOT], *config = &ctx->plan.vol[PLAN_CONFIG];

@@ -52,10 +52,7 @@ static int mock_measurement(struct boot_ctx *ctx, uint8_t out[48])
 /* MOCK_TEE_TCB: the TCB the mock reports and has committed. */
 static uint64_t mock_tcb(struct boot_ctx *ctx)
 {
-	uint64_t tcb = 0;
-
-	snp_tcb_parse(cfg_str(&ctx->cfg, CFG_MOCK_TEE_TCB), &tcb); /* the schema made it 16 hex digits */
-	return tcb;
+	return ctx->plan.mock.tee_tcb;
 }
 
 static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
@@ -65,7 +62,7 @@ static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_mpi r, s;
 	uint8_t hash[64], be[48];
-	const char *keypath = cfg_str(&ctx->cfg, CFG_MOCK_TEE_KEY);
+	const char *keypath = ctx->plan.mock.tee_key;
 	int rc;
 
 	mbedtls_pk_init(&pk);
@@ -115,12 +112,12 @@ int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct 
 	uint8_t *rep = out->data;
 	uint64_t policy = 0x30000ull; /* SMT allowed, reserved bit 17 */
 
-	if (cfg_is(&ctx->cfg, CFG_MOCK_TEE_DEBUG, "yes"))
+	if (ctx->plan.mock.tee_debug)
 		policy |= SNP_POLICY_DEBUG;
 	memset(rep, 0, SNP_REPORT_SIZE);
 	put_le32(rep + 0x00, 2);                                   /* version */
 	put_le64(rep + 0x08, policy);                              /* policy */
-	put_le32(rep + 0x30, cfg_uint(&ctx->cfg, CFG_MOCK_TEE_VMPL)); /* vmpl */
+	put_le32(rep + 0x30, ctx->plan.mock.tee_vmpl);           /* vmpl */
 	put_le32(rep + 0x34, SNP_SIG_ALGO_ECDSA_P384_SHA384);
 	memcpy(rep + 0x50, report_data, 64);
 	int r = mock_measurement(ctx, rep + 0x90);
@@ -167,7 +164,7 @@ int mock_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struc
 	if ((p->guest_field_select & SNP_FIELD_MEASUREMENT) && mock_measurement(ctx, msg + 64) < 0)
 		return -EIO;
 	if (p->guest_field_select & SNP_FIELD_POLICY)
-		put_le64(msg + 112, cfg_is(&ctx->cfg, CFG_MOCK_TEE_DEBUG, "yes") ? 0x30000ull | SNP_POLICY_DEBUG : 0x30000ull);
+		put_le64(msg + 112, ctx->plan.mock.tee_debug ? 0x30000ull | SNP_POLICY_DEBUG : 0x30000ull);
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 	if (mbedtls_md_hmac(md, root, sizeof(root), msg, sizeof(msg), key->data) != 0)
 		return log_fail(&ctx->log, -EIO, "mock TEE: key derivation failed");

@@ -202,6 +202,7 @@ static void gpt_rejects_non_gpt(void)
 }
 
 static struct boot_ctx ctx;
+static char err[512];
 
 static void stage_finds_all_roles(void)
 {
@@ -224,6 +225,7 @@ static void stage_finds_all_roles(void)
 	ctx.devfs = dev;
 	snprintf(ctx.cfg.val[CFG_ROOT_PART], sizeof(ctx.cfg.val[0]), "PARTUUID=0FC63DAF-8483-4772-8E79-3D69D8477DE4");
 	snprintf(ctx.cfg.val[CFG_DATA_PART], sizeof(ctx.cfg.val[0]), "none");
+	CHECK_INT(plan_build(&ctx.cfg, false, &ctx.plan, err, sizeof(err)), 0); /* stages read the plan */
 	CHECK_INT(stage_partitions(&ctx), 0);
 	CHECK_STR(ctx.parts[ROLE_ROOT].name, "vda3");
 	CHECK_STR(ctx.parts[ROLE_BOOT].name, "vda2");
@@ -249,6 +251,7 @@ static void stage_missing_partition_times_out_and_lists(void)
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	ctx.sysfs = sys;
 	snprintf(ctx.cfg.val[CFG_PART_TIMEOUT], sizeof(ctx.cfg.val[0]), "1");
+	CHECK_INT(plan_build(&ctx.cfg, false, &ctx.plan, err, sizeof(err)), 0);
 	double t0 = log_elapsed_ms(&ctx.log);
 	CHECK_INT(stage_partitions(&ctx), -ENODEV);
 	double waited = log_elapsed_ms(&ctx.log) - t0;

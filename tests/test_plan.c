@@ -335,6 +335,61 @@ static void pins_and_tcb_are_exact(void)
 	CHECK(plan.snp_min_tcb == 0x7308000000000003ull);
 }
 
+/* What the stages that used to read configuration strings now take from
+ * the plan: the LUKS2 header policy, the snp-derived key's request (and the
+ * texts its token records), the key files and MOCK_* keys of test builds,
+ * and the hash partitions the partitions stage looks for. */
+static void stage_inputs_are_typed(void)
+{
+	CHECK_INT(build(""), 0);
+	CHECK_STR(plan.luks.ciphers, "aes-xts-plain64");
+	CHECK_INT(plan.luks.sector_size, 512);
+	CHECK(plan.luks.data_offset == 16777216ull);
+	CHECK(plan.luks.enforce);
+	CHECK(!plan.snp_key_vmrk);
+	CHECK(plan.snp_key_fields == ((1ull << 3) | (1ull << 0))); /* measurement, policy */
+	CHECK_STR(plan.snp_key_fields_text, "measurement,policy");
+	CHECK_INT(plan.snp_key_svn, 0);
+	CHECK_STR(plan.snp_min_tcb_text, "");
+	CHECK_STR(tpm_measure_name(plan.tpm_measure), "auto");
+	CHECK_STR(key_source_name(plan.vol[PLAN_ROOT].ks), "prompt");
+	CHECK_INT(build("LUKS_CIPHERS=serpent-xts-plain64,aes-xts-plain64\nLUKS_SECTOR_SIZE=4096\n"
+			"LUKS_DATA_OFFSET=33554432\nSNP_KEY_ROOT=vmrk\nSNP_KEY_FIELDS=tcb-version,image-id\n"
+			"SNP_KEY_SVN=7\nSNP_KEY_MIN_TCB=D315000000000004\nTPM_MEASURE=none\n"), 0);
+	CHECK_STR(plan.luks.ciphers, "serpent-xts-plain64,aes-xts-plain64");
+	CHECK_INT(plan.luks.sector_size, 4096);
+	CHECK(plan.luks.data_offset == 33554432ull);
+	CHECK(plan.snp_key_vmrk);
+	CHECK(plan.snp_key_fields == ((1ull << 5) | (1ull << 1))); /* tcb-version, image-id */
+	CHECK(plan.snp_key_tcb_field);
+	CHECK_STR(plan.snp_key_fields_text, "tcb-version,image-id"); /* as written: the token records it */
+	CHECK_INT(plan.snp_key_svn, 7);
+	CHECK(plan.snp_min_tcb == 0xd315000000000004ull);
+	CHECK_STR(plan.snp_min_tcb_text, "D315000000000004");
+	CHECK_STR(tpm_measure_name(plan.tpm_measure), "none");
+	/* a hash partition is parsed even without a root hash (plan_check refuses that) */
+	CHECK_INT(build("DATA_VERITY_HASH=PARTLABEL=cvm-data-hash\n"), 0);
+	CHECK_INT(plan.vol[PLAN_DATA].prot, PROT_PLAIN);
+	CHECK_INT(plan.vol[PLAN_DATA].verity.hash_ref.kind, PREF_LABEL);
+	CHECK_STR(plan.vol[PLAN_DATA].verity.hash_ref.value, "cvm-data-hash");
+	CHECK_INT(plan.vol[PLAN_BOOT].verity.hash_ref.kind, PREF_NONE); /* appended */
+#ifdef CVMINIT_TEST_BUILD
+	CHECK_INT(build("ROOT_KEYFILE=/etc/k/r.key\nMOCK_LUKS_POLICY=off\nMOCK_TEE_TCB=7207000000000003\n"
+			"MOCK_TEE_DEBUG=yes\nMOCK_TEE_VMPL=1\nMOCK_POWERCUT=after-keyslot\nMOCK_TEE_KEY=/etc/m.pem\n"), 0);
+	CHECK_STR(plan.vol[PLAN_ROOT].keyfile, "/etc/k/r.key");
+	CHECK_STR(plan.vol[PLAN_JOBS].keyfile, "/etc/cvminit/keys/jobs.key");
+	CHECK(!plan.luks.enforce);
+	CHECK(plan.mock.tee_tcb == 0x7207000000000003ull);
+	CHECK(plan.mock.tee_debug);
+	CHECK_INT(plan.mock.tee_vmpl, 1);
+	CHECK_INT(plan.mock.powercut, POWERCUT_AFTER_KEYSLOT);
+	CHECK_STR(plan.mock.tee_key, "/etc/m.pem");
+	CHECK_INT(build(""), 0);
+	CHECK_INT(plan.mock.powercut, POWERCUT_NONE);
+	CHECK(plan.mock.tee_tcb == 0x7308000000000003ull);
+#endif
+}
+
 static void check_sees_only_the_plan(void)
 {
 	/* the policy reads the plan alone: a plan changed after building is judged as it is */
@@ -391,6 +446,7 @@ int main(void)
 	TEST(release_structure_rules_kept);
 	TEST(volumes_are_typed);
 	TEST(pins_and_tcb_are_exact);
+	TEST(stage_inputs_are_typed);
 	TEST(check_sees_only_the_plan);
 	return TH_END();
 }

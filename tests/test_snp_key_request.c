@@ -1,4 +1,4 @@
-/* The snp-derived key's MSG_KEY_REQ (crypto/snp_params.c), the TCB order
+/* The snp-derived key's MSG_KEY_REQ (crypto/snp_params.c, from the plan), the TCB order
  * the firmware (and the mock) apply to it, and the mock TEE's measurement
  * (tee/mock_measure.h): test build, as the mock exists only there. */
 #include <errno.h>
@@ -17,6 +17,7 @@
 TH_DEFINE("snp_key_request");
 
 static struct cvm_config cfg;
+static struct boot_plan plan;
 static char err[512];
 
 static int parse(const char *text)
@@ -26,12 +27,20 @@ static int parse(const char *text)
 	return config_parse_file(&cfg, text, strlen(text), "c.conf", err, sizeof(err));
 }
 
+/* the request the init makes: from the plan the config stage builds */
+static void request_of(struct snp_key_params *p)
+{
+	memset(p, 0xa5, sizeof(*p)); /* every field is set */
+	CHECK_INT(plan_build(&cfg, true, &plan, err, sizeof(err)), 0);
+	snp_key_params_from_plan(&plan, p);
+}
+
 static void request_without_floor(void)
 {
 	struct snp_key_params p;
 
 	CHECK_INT(parse(""), 0);
-	CHECK_INT(snp_key_params_from_config(&cfg, &p), 0);
+	request_of(&p);
 	CHECK_INT(p.root_key_select, 0);
 	CHECK_INT(p.guest_field_select, SNP_FIELD_MEASUREMENT | SNP_FIELD_POLICY);
 	CHECK_INT(p.vmpl, 0);
@@ -39,7 +48,7 @@ static void request_without_floor(void)
 	CHECK(p.tcb_version == 0);
 	CHECK_INT(parse("SNP_KEY_ROOT=vmrk\nSNP_KEY_FIELDS=measurement,guest-svn,image-id\nSNP_VMPL=2\nSNP_KEY_SVN=7\n"),
 		  0);
-	CHECK_INT(snp_key_params_from_config(&cfg, &p), 0);
+	request_of(&p);
 	CHECK_INT(p.root_key_select, 1);
 	CHECK_INT(p.guest_field_select, SNP_FIELD_MEASUREMENT | SNP_FIELD_GUEST_SVN | SNP_FIELD_IMAGE_ID);
 	CHECK_INT(p.vmpl, 2);
@@ -52,12 +61,12 @@ static void request_with_floor(void)
 	struct snp_key_params p;
 
 	CHECK_INT(parse("SNP_KEY_MIN_TCB=7308000000000003\n"), 0);
-	CHECK_INT(snp_key_params_from_config(&cfg, &p), 0);
+	request_of(&p);
 	CHECK(p.tcb_version == 0x7308000000000003ull);
 	CHECK_INT(p.guest_field_select, SNP_FIELD_MEASUREMENT | SNP_FIELD_POLICY | SNP_FIELD_TCB_VERSION);
 	/* the Linux ABI struct carries it as is */
 	CHECK_INT(parse("SNP_KEY_MIN_TCB=D315000000000004\n"), 0);
-	CHECK_INT(snp_key_params_from_config(&cfg, &p), 0);
+	request_of(&p);
 	CHECK(p.tcb_version == 0xd315000000000004ull);
 	uint64_t v;
 	CHECK_INT(snp_tcb_parse("7308000000000003", &v), 0);
