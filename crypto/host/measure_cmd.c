@@ -14,6 +14,7 @@
 #include <mbedtls/sha512.h>
 
 #include "crypto/eventlog.h"
+#include "crypto/host/snp_launch.h"
 #include "crypto/host/tpm2_host.h"
 #include "crypto/secret.h"
 #include "crypto/tpm2_util.h"
@@ -51,7 +52,11 @@ static void usage(FILE *f)
 		"the volume key over \"cryptsetup:<name>:<LUKS2 UUID>\", systemd's volume-key value.\n"
 		"The volume key comes from a keyslot of the image file (no device-mapper needed):\n"
 		"--passphrase-file: its first line, as typed; --key-file: all its bytes;\n"
-		"--volume-key-file: the raw volume key (cryptsetup luksDump --dump-volume-key).\n");
+		"--volume-key-file: the raw volume key (cryptsetup luksDump --dump-volume-key).\n"
+		"\n"
+		"usage: cvminit measure snp --ovmf FILE --vcpus N --vcpu-type NAME [...]\n"
+		"\n"
+		"Prints the SEV-SNP launch MEASUREMENT (cvminit measure snp --help).\n");
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -265,6 +270,8 @@ int cmd_measure(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "volume-key-pin"))
 		return cmd_volume_key_pin(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "snp"))
+		return cmd_measure_snp(argc - 1, argv + 1);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
