@@ -120,7 +120,7 @@ out:
 
 static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
 {
-	uint8_t r[48], s[48];
+	uint8_t r[48] = { 0 }, s[48] = { 0 };
 	int rc = mock_sign(ctx, MBEDTLS_ECP_DP_SECP384R1, rep, SNP_REPORT_SIGNED_SIZE, r, s, 48);
 
 	if (rc < 0)
