@@ -402,6 +402,19 @@ mock_measurement() {
 	sed -n 's/^  "mock_tee_measurement": "\([0-9a-f]\{96\}\)",$/\1/p' "$WORK/.mock-measure.json"
 }
 
+# mock_tdx_values CONFIG CMDLINE: "MRTD RTMR1 RTMR2" (96 hex digits each) of
+# the mock TEE as a TDX guest (MOCK_TEE_KIND=tdx), as `cvminit measure
+# --test-build` predicts them (tee/mock_measure.h: MRTD is the mock's
+# MEASUREMENT, RTMR1 an extend of a label, RTMR2 of the command line).
+mock_tdx_values() {
+	local m r1 r2
+	m=$(mock_measurement "$1" "$2")
+	r1=$(sed -n 's/^  "mock_tdx_rtmr1": "\([0-9a-f]\{96\}\)",$/\1/p' "$WORK/.mock-measure.json")
+	r2=$(sed -n 's/^  "mock_tdx_rtmr2": "\([0-9a-f]\{96\}\)",$/\1/p' "$WORK/.mock-measure.json")
+	[ -n "$m" ] && [ -n "$r1" ] && [ -n "$r2" ] || die "mock_tdx_values: no prediction in measurements"
+	echo "$m $r1 $r2"
+}
+
 # ---- booting ------------------------------------------------------------
 
 # boot [vm.py options]: boots $INITRD with $DISK (unless --no-disk is the first

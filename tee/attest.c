@@ -68,11 +68,17 @@ static const uint8_t *measurement_of(const struct tee_report *rep, size_t *len)
 {
 	static struct snp_report snp;
 	static struct tdx_tdreport td;
+	static struct tdx_quote q;
 	char why[128];
 
 	if (rep->kind == TEE_SNP && snp_report_parse(rep->data, rep->len, &snp, why, sizeof(why)) == 0) {
 		*len = sizeof(snp.measurement);
 		return snp.measurement;
+	}
+	/* TDX: MRTD, from a quote or a TDREPORT */
+	if (rep->kind == TEE_TDX && tdx_quote_parse(rep->data, rep->len, &q, why, sizeof(why)) == 0) {
+		*len = sizeof(q.body.mr_td);
+		return q.body.mr_td;
 	}
 	if (rep->kind == TEE_TDX && tdx_tdreport_parse(rep->data, rep->len, &td, why, sizeof(why)) == 0) {
 		*len = sizeof(td.mr_td);

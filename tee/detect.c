@@ -47,8 +47,9 @@ int stage_tee(struct boot_ctx *ctx)
 
 #ifdef CVMINIT_TEST_BUILD
 	if (want == TEE_WANT_MOCK) {
-		ctx->tee = TEE_SNP;
-		log_line(&ctx->log, LOG_WARN, "MOCK TEE (TEST BUILD): reports are signed by a test key");
+		ctx->tee = cfg_is(&ctx->cfg, CFG_MOCK_TEE_KIND, "tdx") ? TEE_TDX : TEE_SNP;
+		log_line(&ctx->log, LOG_WARN, "MOCK TEE (TEST BUILD): %s are signed by a test key",
+			 ctx->tee == TEE_TDX ? "TDX quotes" : "reports");
 		return 0;
 	}
 #endif

@@ -31,14 +31,18 @@ int tee_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct t
 	if (ctx->plan.tee == TEE_WANT_MOCK)
 		return mock_get_report(ctx, report_data, out);
 #endif
-	/* configfs-tsm yields a quote for TDX (the TDREPORT alone cannot be
-	 * verified remotely); the device gives the report the policy check
-	 * reads. For SNP both give the same signed report. */
-	if (ctx->tee == TEE_SNP && have_tsm(ctx)) {
+	/* configfs-tsm first: for TDX it is the only way to a quote (the
+	 * TDREPORT from /dev/tdx_guest is MAC'd for this machine and cannot be
+	 * verified off it); for SNP both give the same signed report. */
+	if (ctx->tee != TEE_NONE && have_tsm(ctx)) {
 		int r = tsm_get_report(ctx, report_data, out);
+		if (r == 0 && out->kind != ctx->tee)
+			r = log_fail(&ctx->log, -EINVAL, "configfs-tsm answered for %s on a %s guest",
+				     out->kind == TEE_SNP ? "SEV-SNP" : "TDX", ctx->tee == TEE_SNP ? "SEV-SNP" : "TDX");
 		if (r == 0)
 			return 0;
-		log_line(&ctx->log, LOG_WARN, "configfs-tsm failed (%s); trying /dev/sev-guest", ctx->log.reason);
+		log_line(&ctx->log, LOG_WARN, "configfs-tsm failed (%s); trying %s", ctx->log.reason,
+			 ctx->tee == TEE_SNP ? "/dev/sev-guest" : "/dev/tdx_guest (a TDREPORT, not a quote)");
 		tee_report_free(out);
 		memset(out, 0, sizeof(*out));
 	}
@@ -52,7 +56,7 @@ int tee_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct t
 int tee_derived_key(struct boot_ctx *ctx, const struct snp_key_params *p, struct secret *key)
 {
 #ifdef CVMINIT_TEST_BUILD
-	if (ctx->plan.tee == TEE_WANT_MOCK)
+	if (ctx->plan.tee == TEE_WANT_MOCK && ctx->tee == TEE_SNP)
 		return mock_derived_key(ctx, p, key);
 #endif
 	if (ctx->tee != TEE_SNP)

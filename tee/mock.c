@@ -1,9 +1,11 @@
-/* Test builds only: a TEE that signs SNP-shaped reports with a test key
- * chain generated at test time, so the host tool verifies them as it would
- * verify a real one. Compiled out of release builds entirely. */
+/* Test builds only: a TEE that signs SNP-shaped reports (or, with
+ * MOCK_TEE_KIND=tdx, TDX quotes) with a test key chain generated at test
+ * time, so the host tool verifies them as it would verify a real one.
+ * Compiled out of release builds entirely. */
 #ifdef CVMINIT_TEST_BUILD
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -19,6 +21,7 @@
 #include "tee/guest.h"
 #include "tee/mock_measure.h"
 #include "tee/snp_report.h"
+#include "tee/tdx_quote.h"
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -55,13 +58,16 @@ static uint64_t mock_tcb(struct boot_ctx *ctx)
 	return ctx->plan.mock.tee_tcb;
 }
 
-static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
+/* ECDSA with MOCK_TEE_KEY over data: P-384/SHA-384 (the VCEK, SNP) or
+ * P-256/SHA-256 (the attestation key, TDX); r and s big-endian, n bytes each. */
+static int mock_sign(struct boot_ctx *ctx, mbedtls_ecp_group_id curve, const uint8_t *data, size_t len, uint8_t *r_be,
+		     uint8_t *s_be, size_t n)
 {
 	mbedtls_pk_context pk;
 	mbedtls_entropy_context ent;
 	mbedtls_ctr_drbg_context drbg;
 	mbedtls_mpi r, s;
-	uint8_t hash[64], be[48];
+	uint8_t hash[64];
 	const char *keypath = ctx->plan.mock.tee_key;
 	int rc;
 
@@ -78,25 +84,27 @@ static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
 			      (unsigned)-rc);
 		goto out;
 	}
-	if (!mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECKEY) || mbedtls_pk_ec(pk)->MBEDTLS_PRIVATE(grp).id != MBEDTLS_ECP_DP_SECP384R1) {
-		rc = log_fail(&ctx->log, -EINVAL, "mock TEE: %s is not a P-384 key", keypath);
+	if (!mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECKEY) || mbedtls_pk_ec(pk)->MBEDTLS_PRIVATE(grp).id != curve) {
+		rc = log_fail(&ctx->log, -EINVAL, "mock TEE: %s is not a %s key", keypath,
+			      curve == MBEDTLS_ECP_DP_SECP384R1 ? "P-384" : "P-256");
 		goto out;
 	}
-	mbedtls_sha512(rep, SNP_REPORT_SIGNED_SIZE, hash, 1);
+	if (curve == MBEDTLS_ECP_DP_SECP384R1)
+		rc = mbedtls_sha512(data, len, hash, 1);
+	else
+		rc = mbedtls_sha256(data, len, hash, 0);
 	mbedtls_ecp_keypair *ec = mbedtls_pk_ec(pk);
-	rc = mbedtls_ecdsa_sign(&ec->MBEDTLS_PRIVATE(grp), &r, &s, &ec->MBEDTLS_PRIVATE(d), hash, 48,
-				mbedtls_ctr_drbg_random, &drbg);
+	if (rc == 0)
+		rc = mbedtls_ecdsa_sign(&ec->MBEDTLS_PRIVATE(grp), &r, &s, &ec->MBEDTLS_PRIVATE(d), hash, n,
+					mbedtls_ctr_drbg_random, &drbg);
+	if (rc == 0)
+		rc = mbedtls_mpi_write_binary(&r, r_be, n);
+	if (rc == 0)
+		rc = mbedtls_mpi_write_binary(&s, s_be, n);
 	if (rc != 0) {
 		rc = log_fail(&ctx->log, -EIO, "mock TEE: signing failed (mbedtls -0x%x)", (unsigned)-rc);
 		goto out;
 	}
-	/* The report stores r and s little-endian in 72-byte fields. */
-	mbedtls_mpi_write_binary(&r, be, sizeof(be));
-	for (int i = 0; i < 48; i++)
-		rep[SNP_REPORT_SIG_R_OFFSET + i] = be[47 - i];
-	mbedtls_mpi_write_binary(&s, be, sizeof(be));
-	for (int i = 0; i < 48; i++)
-		rep[SNP_REPORT_SIG_S_OFFSET + i] = be[47 - i];
 	rc = 0;
 out:
 	mbedtls_mpi_free(&r);
@@ -107,11 +115,93 @@ out:
 	return rc;
 }
 
+static int sign_report(struct boot_ctx *ctx, uint8_t *rep)
+{
+	uint8_t r[48] = { 0 }, s[48] = { 0 };
+	int rc = mock_sign(ctx, MBEDTLS_ECP_DP_SECP384R1, rep, SNP_REPORT_SIGNED_SIZE, r, s, 48);
+
+	if (rc < 0)
+		return rc;
+	/* The report stores r and s little-endian in 72-byte fields. */
+	for (int i = 0; i < 48; i++) {
+		rep[SNP_REPORT_SIG_R_OFFSET + i] = r[47 - i];
+		rep[SNP_REPORT_SIG_S_OFFSET + i] = s[47 - i];
+	}
+	return 0;
+}
+
+/* The mock as a TDX guest: a quote v4 (header, TD 1.0 report body, then the
+ * signature data). The guest only signs header and body with the test
+ * attestation key; what follows the signature (the attestation public key
+ * and certification data type 6: a QE report that binds it, signed by the
+ * test PCK key, and the PCK -> CA -> root chain) was made on the host by
+ * qemu-tests/mock-tdx-chain.sh and comes in as MOCK_TEE_TDX_CERTS. */
+#define Q_BODY TDX_QUOTE_HEADER_SIZE
+static int mock_tdx_quote(struct boot_ctx *ctx, const uint8_t report_data[64], struct tee_report *out)
+{
+	static const uint8_t intel_qe_vendor[16] = { 0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+						     0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
+	uint8_t *q = out->data;
+	const size_t signed_len = TDX_QUOTE_HEADER_SIZE + TDX_TD10_BODY_SIZE;
+	char path[128], cmdline[4096];
+	char *tail = NULL;
+	size_t tail_len = 0;
+	uint64_t attr = TDX_ATTR_SEPT_VE_DISABLE;
+	ssize_t n;
+	int r;
+
+	if (ctx->plan.mock.tee_debug)
+		attr |= TDX_ATTR_DEBUG;
+	memset(q, 0, signed_len);
+	q[0] = 4;                            /* version */
+	q[2] = TDX_ATT_KEY_ECDSA_P256;       /* attestation key type */
+	q[4] = TDX_TEE_TYPE_TDX;             /* TEE type */
+	memcpy(q + 12, intel_qe_vendor, 16); /* QE vendor id */
+	/* TD report body (TD 1.0): offsets inside the body */
+	q[Q_BODY + 0] = 3;                   /* TEE_TCB_SVN */
+	memset(q + Q_BODY + 16, 0x5a, 48);   /* MRSEAM: a constant for the mock's "TDX module" */
+	put_le64(q + Q_BODY + 120, attr);    /* TD_ATTRIBUTES */
+	put_le64(q + Q_BODY + 128, 0x602e7); /* XFAM: x87, SSE, AVX, AVX-512, PK, AMX as a common TD has */
+	snprintf(path, sizeof(path), "%s/cmdline", ctx->procfs);
+	n = read_small_file(path, cmdline, sizeof(cmdline));
+	if (n < 0)
+		return log_fail(&ctx->log, (int)n, "mock TEE: cannot read %s: %s", path, strerror((int)-n));
+	r = mock_measurement(ctx, q + Q_BODY + 136); /* MRTD */
+	if (r < 0)
+		return r;
+	/* RTMR0 at 328 and RTMR3 at 472 stay zero */
+	if (mock_tdx_rtmrs_of(cmdline, q + Q_BODY + 376, q + Q_BODY + 424) < 0)
+		return log_fail(&ctx->log, -EIO, "mock TEE: hashing the RTMRs failed");
+	memcpy(q + Q_BODY + 520, report_data, 64); /* REPORT_DATA */
+
+	const char *tpath = cfg_str(&ctx->cfg, CFG_MOCK_TEE_TDX_CERTS);
+	r = read_file_max(tpath, TEE_REPORT_MAX, &tail, &tail_len);
+	if (r < 0)
+		return log_fail(&ctx->log, r, "mock TEE: cannot read the quote's certification data %s: %s", tpath,
+				strerror(-r));
+	if (signed_len + 4 + 64 + tail_len > TEE_REPORT_MAX) {
+		free(tail);
+		return log_fail(&ctx->log, -E2BIG, "mock TEE: %s is too large for a quote", tpath);
+	}
+	put_le32(q + signed_len, (uint32_t)(64 + tail_len)); /* signature data length */
+	memcpy(q + signed_len + 4 + 64, tail, tail_len);
+	free(tail);
+	r = mock_sign(ctx, MBEDTLS_ECP_DP_SECP256R1, q, signed_len, q + signed_len + 4, q + signed_len + 4 + 32, 32);
+	if (r < 0)
+		return r;
+	out->len = signed_len + 4 + 64 + tail_len;
+	out->kind = TEE_TDX;
+	out->provider = "mock";
+	return 0;
+}
+
 int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct tee_report *out)
 {
 	uint8_t *rep = out->data;
 	uint64_t policy = 0x30000ull; /* SMT allowed, reserved bit 17 */
 
+	if (cfg_is(&ctx->cfg, CFG_MOCK_TEE_KIND, "tdx"))
+		return mock_tdx_quote(ctx, report_data, out);
 	if (ctx->plan.mock.tee_debug)
 		policy |= SNP_POLICY_DEBUG;
 	memset(rep, 0, SNP_REPORT_SIZE);

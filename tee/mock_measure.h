@@ -29,6 +29,7 @@
 #include "init/config.h"
 
 #define MOCK_MEASUREMENT_LABEL "cvminit mock SEV-SNP launch measurement"
+#define MOCK_RTMR1_LABEL "cvminit mock TDX RTMR1: kernel and initrd"
 
 static inline int mock_measurement_of(const struct cvm_config *cfg, const char *cmdline, uint8_t out[48])
 {
@@ -71,6 +72,49 @@ static inline int mock_measurement_of(const struct cvm_config *cfg, const char *
 	if (r == 0)
 		memcpy(out, h, 48);
 	return r == 0 ? 0 : -EIO;
+}
+
+/* The mock as a TDX guest (MOCK_TEE_KIND=tdx): MRTD is the MEASUREMENT
+ * above; the RTMRs are extended as TDVF extends them (RTMR = SHA-384(RTMR ||
+ * SHA-384(event)), from 48 zero bytes), one event each, so a test predicts
+ * them and a changed command line changes RTMR2 as it does on real TDX:
+ *
+ *   RTMR1 = extend(0, MOCK_RTMR1_LABEL)        (stands for kernel and initrd)
+ *   RTMR2 = extend(0, the kernel command line, trailing blanks removed)
+ *   RTMR0 = RTMR3 = 48 zero bytes */
+static inline int mock_rtmr_extend(uint8_t rtmr[48], const void *event, size_t len)
+{
+	uint8_t d[64], h[64];
+	mbedtls_sha512_context m;
+	int r;
+
+	r = mbedtls_sha512(event, len, d, 1);
+	mbedtls_sha512_init(&m);
+	if (r == 0)
+		r = mbedtls_sha512_starts(&m, 1);
+	if (r == 0)
+		r = mbedtls_sha512_update(&m, rtmr, 48);
+	if (r == 0)
+		r = mbedtls_sha512_update(&m, d, 48);
+	if (r == 0)
+		r = mbedtls_sha512_finish(&m, h);
+	mbedtls_sha512_free(&m);
+	if (r == 0)
+		memcpy(rtmr, h, 48);
+	return r == 0 ? 0 : -EIO;
+}
+
+static inline int mock_tdx_rtmrs_of(const char *cmdline, uint8_t rtmr1[48], uint8_t rtmr2[48])
+{
+	size_t n = strlen(cmdline);
+
+	while (n && (cmdline[n - 1] == '\n' || cmdline[n - 1] == ' ' || cmdline[n - 1] == '\t'))
+		n--;
+	memset(rtmr1, 0, 48);
+	memset(rtmr2, 0, 48);
+	if (mock_rtmr_extend(rtmr1, MOCK_RTMR1_LABEL, sizeof(MOCK_RTMR1_LABEL) - 1) < 0)
+		return -EIO;
+	return mock_rtmr_extend(rtmr2, cmdline, n);
 }
 
 #endif

@@ -39,23 +39,36 @@ static int check_snp(const struct boot_plan *plan, const uint8_t *buf, size_t le
 	return 0;
 }
 
+/* A quote (configfs-tsm, the mock) or a TDREPORT (/dev/tdx_guest): the
+ * same TD_ATTRIBUTES and REPORT_DATA either way. */
 static int check_tdx(const uint8_t *buf, size_t len, const uint8_t rd[64], char *err, size_t errlen)
 {
+	struct tdx_quote q;
 	struct tdx_tdreport r;
-	char why[200];
+	const uint8_t *attr_bytes, *report_data;
+	const char *what;
+	char why[200], why2[200];
 
-	if (tdx_tdreport_parse(buf, len, &r, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "malformed TDREPORT: %s", why);
+	if (tdx_quote_parse(buf, len, &q, why, sizeof(why)) == 0) {
+		attr_bytes = q.body.td_attributes;
+		report_data = q.body.report_data;
+		what = "TDX quote";
+	} else if (tdx_tdreport_parse(buf, len, &r, why2, sizeof(why2)) == 0) {
+		attr_bytes = r.td_attributes;
+		report_data = r.report_data;
+		what = "TDREPORT";
+	} else {
+		snprintf(err, errlen, "malformed TDX quote (%s) or TDREPORT (%s)", why, why2);
 		return -EBADMSG;
 	}
-	uint64_t attr = tdx_attributes_u64(r.td_attributes);
+	uint64_t attr = tdx_attributes_u64(attr_bytes);
 	if (attr & TDX_ATTR_DEBUG) {
 		snprintf(err, errlen, "TDX TD_ATTRIBUTES 0x%016llx has DEBUG (bit 0) set: the host could read this TD",
 			 (unsigned long long)attr);
 		return -EPERM;
 	}
-	if (memcmp(r.report_data, rd, 64) != 0) {
-		snprintf(err, errlen, "TDREPORT does not carry our REPORT_DATA");
+	if (memcmp(report_data, rd, 64) != 0) {
+		snprintf(err, errlen, "%s does not carry our REPORT_DATA", what);
 		return -EPERM;
 	}
 	return 0;

@@ -162,6 +162,28 @@ static void mock_measurement_follows_inputs(void)
 	CHECK(memcmp(base, label_only, 48) != 0);
 }
 
+/* The mock's TDX RTMRs: one TDVF-style extend each from 48 zero bytes;
+ * RTMR2 follows the command line, RTMR1 does not. */
+static void mock_tdx_rtmrs(void)
+{
+	uint8_t r1[48], r2[48], o1[48], o2[48], d[64], want[64], buf[96];
+	const char *cmdline = "console=ttyS0 panic=-1";
+
+	CHECK_INT(mock_tdx_rtmrs_of("console=ttyS0 panic=-1\n", r1, r2), 0);
+	mbedtls_sha512((const unsigned char *)cmdline, strlen(cmdline), d, 1);
+	memset(buf, 0, 48);
+	memcpy(buf + 48, d, 48);
+	mbedtls_sha512(buf, 96, want, 1);
+	CHECK_MEM(r2, want, 48);
+	mbedtls_sha512((const unsigned char *)"cvminit mock TDX RTMR1: kernel and initrd", 41, d, 1);
+	memcpy(buf + 48, d, 48);
+	mbedtls_sha512(buf, 96, want, 1);
+	CHECK_MEM(r1, want, 48);
+	CHECK_INT(mock_tdx_rtmrs_of("console=ttyS0 panic=-1 init=/bin/sh", o1, o2), 0);
+	CHECK_MEM(r1, o1, 48);
+	CHECK(memcmp(r2, o2, 48) != 0);
+}
+
 int main(void)
 {
 	TEST(request_without_floor);
@@ -169,5 +191,6 @@ int main(void)
 	TEST(tcb_order);
 	TEST(mock_measurement_formula);
 	TEST(mock_measurement_follows_inputs);
+	TEST(mock_tdx_rtmrs);
 	return TH_END();
 }

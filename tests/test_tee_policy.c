@@ -110,6 +110,35 @@ static void tdx_debug_attribute(void)
 	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, td, sizeof(td), parsed.report_data, err, sizeof(err)), 0);
 }
 
+/* A quote (configfs-tsm, the mock as a TDX guest) is checked like a
+ * TDREPORT: header | TD 1.0 body | signature data (no type-6 data needed). */
+static void tdx_quote_debug_attribute(void)
+{
+	enum { BODY = TDX_QUOTE_HEADER_SIZE, SIG = TDX_QUOTE_HEADER_SIZE + TDX_TD10_BODY_SIZE };
+	static uint8_t q[SIG + 4 + 134];
+	struct tdx_quote parsed;
+	char why[200];
+	config_defaults(&cfg);
+	memset(q, 0, sizeof(q));
+	q[0] = 4;
+	q[2] = TDX_ATT_KEY_ECDSA_P256;
+	q[4] = TDX_TEE_TYPE_TDX;
+	q[SIG] = 134; /* signature data: signature, key, certification data type 1, size 0 */
+	q[SIG + 4 + 128] = 1;
+	memset(q + BODY + 520, 0xab, 64); /* REPORT_DATA */
+	q[BODY + 123] = 0x10;             /* SEPT_VE_DISABLE (bit 28) */
+	CHECK_INT(tdx_quote_parse(q, sizeof(q), &parsed, why, sizeof(why)), 0);
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, q, sizeof(q), parsed.body.report_data, err, sizeof(err)), 0);
+	q[BODY + 120] = 1; /* TD_ATTRIBUTES.DEBUG */
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, q, sizeof(q), parsed.body.report_data, err, sizeof(err)), -EPERM);
+	CHECK_STR(err, "TDX TD_ATTRIBUTES 0x0000000010000001 has DEBUG (bit 0) set: the host could read this TD");
+	q[BODY + 120] = 0;
+	uint8_t other[64];
+	memset(other, 0xcd, sizeof(other));
+	CHECK_INT(tee_check_own_report(plan_of(&cfg), TEE_TDX, q, sizeof(q), other, err, sizeof(err)), -EPERM);
+	CHECK_STR(err, "TDX quote does not carry our REPORT_DATA");
+}
+
 static void evidence_document_is_canonical(void)
 {
 	char buf[1024];
@@ -137,6 +166,7 @@ int main(void)
 	TEST(migration_agent_and_vmpl);
 	TEST(malformed_reports);
 	TEST(tdx_debug_attribute);
+	TEST(tdx_quote_debug_attribute);
 	TEST(evidence_document_is_canonical);
 	return TH_END();
 }

@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"--config is the configuration embedded in the initramfs, --cmdline the kernel\n"
 		"command line (both measured). --test-build for build/init-test; it also prints\n"
 		"mock_tee_measurement, the mock TEE's MEASUREMENT, which covers the whole command\n"
-		"line: give --cmdline exactly as /proc/cmdline will show it.\n"
+		"line: give --cmdline exactly as /proc/cmdline will show it (and mock_tdx_rtmr1,\n"
+		"mock_tdx_rtmr2: the mock's TDX RTMRs; its MRTD is mock_tee_measurement).\n"
 		"The volume-key events of p3/p5 (stage root/jobstore) are predicted from\n"
 		"ROOT_/JOBS_VOLUME_KEY_PIN (sha256 bank); a LUKS2 volume without a pin makes the\n"
 		"values after it null (\"unpredictable\" says why). The pins are published too.\n"
@@ -449,6 +450,11 @@ int cmd_measure(int argc, char **argv)
 		char mx[97];
 		hex(facts.mock_measurement, 48, mx);
 		fprintf(f, "  \"mock_tee_measurement\": \"%s\",\n", mx);
+		/* and, with MOCK_TEE_KIND=tdx, MRTD = that measurement and these RTMRs */
+		hex(facts.mock_rtmr1, 48, mx);
+		fprintf(f, "  \"mock_tdx_rtmr1\": \"%s\",\n", mx);
+		hex(facts.mock_rtmr2, 48, mx);
+		fprintf(f, "  \"mock_tdx_rtmr2\": \"%s\",\n", mx);
 	}
 	fprintf(f, "  \"evidence\": ");
 	jstr(f, doc);

@@ -56,6 +56,8 @@ int FACTS_FN(const char *text, size_t len, const char *name, const char *cmdline
 #ifdef CVMINIT_TEST_BUILD
 	if (r == 0) {
 		r = mock_measurement_of(cfg, cmdline ? cmdline : "", out->mock_measurement);
+		if (r == 0)
+			r = mock_tdx_rtmrs_of(cmdline ? cmdline : "", out->mock_rtmr1, out->mock_rtmr2);
 		if (r < 0)
 			snprintf(err, errlen, "cannot compute the mock TEE's measurement");
 		out->has_mock_measurement = r == 0;

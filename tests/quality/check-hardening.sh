@@ -43,6 +43,9 @@ FORBIDDEN_RELEASE=(
 	"MOCK_TEE_TCB"          # the mock's committed TCB (issue 12)
 	"mock SEV-SNP launch measurement"  # the mock's measurement label
 	"MOCK_LUKS_POLICY"      # the switch that skips the LUKS2 header policy
+	"MOCK_TEE_KIND"         # the mock as a TDX guest (issue 13)
+	"MOCK_TEE_TDX_CERTS"
+	"mock TDX RTMR1"        # the mock's RTMR1 label
 	"|keyfile"              # "keyfile" as a key-source choice
 	"|mock"                 # "mock" as a TEE choice
 	"key file %s"           # the key-file source's messages
