@@ -17,6 +17,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/host/snp_launch.h"
+#include "crypto/tpm2_util.h"
 #include "host/commands.h"
 
 #define P "cvminit measure snp: "
@@ -126,28 +127,10 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* exactly n bytes of hex: the project's one strict decoder */
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return strlen(s) == 2 * n && tpm2_hex_decode(s, out, n) == (int)n ? 0 : -EINVAL;
 }
 
 static int print_digest(const uint8_t ld[48], int base64)
