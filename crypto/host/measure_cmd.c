@@ -15,6 +15,7 @@
 
 #include "crypto/eventlog.h"
 #include "crypto/host/snp_launch.h"
+#include "crypto/host/tdx_launch.h"
 #include "crypto/host/tpm2_host.h"
 #include "crypto/secret.h"
 #include "crypto/tpm2_util.h"
@@ -57,7 +58,12 @@ static void usage(FILE *f)
 		"\n"
 		"usage: cvminit measure snp --ovmf FILE --vcpus N --vcpu-type NAME [...]\n"
 		"\n"
-		"Prints the SEV-SNP launch MEASUREMENT (cvminit measure snp --help).\n");
+		"Prints the SEV-SNP launch MEASUREMENT (cvminit measure snp --help).\n"
+		"\n"
+		"usage: cvminit measure tdx --ovmf FILE [--kernel FILE [--initrd FILE] [--append CMDLINE]]\n"
+		"       cvminit measure tdx-replay --ccel FILE\n"
+		"\n"
+		"Prints the TDX MRTD and RTMRs as JSON, or replays a CCEL event log (cvminit measure tdx --help).\n");
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -273,6 +279,10 @@ int cmd_measure(int argc, char **argv)
 		return cmd_volume_key_pin(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "snp"))
 		return cmd_measure_snp(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "tdx"))
+		return cmd_measure_tdx(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "tdx-replay"))
+		return cmd_measure_tdx_replay(argc - 1, argv + 1);
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {

@@ -16,6 +16,7 @@
 #include <mbedtls/sha256.h>
 
 #include "crypto/hash.h"
+#include "crypto/host/launch_file.h"
 #include "crypto/host/snp_launch.h"
 #include "crypto/tpm2_util.h"
 #include "host/commands.h"
@@ -46,70 +47,6 @@ static void usage(FILE *f)
 		fprintf(f, " %s", snp_vcpu_type_name(i));
 	fprintf(f, "\nExit status: 0 digest printed, 1 a file cannot be read, 2 bad arguments,\n"
 		   "3 the firmware cannot be measured (no SEV metadata, truncated, no kernel-hashes page).\n");
-}
-
-/* SHA-256 of a file, read in blocks (kernels and initrds are never copied
- * whole). 0, or -errno. */
-static int sha256_file(const char *path, uint8_t out[32])
-{
-	static uint8_t buf[1 << 20];
-	mbedtls_sha256_context c;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	mbedtls_sha256_init(&c);
-	mbedtls_sha256_starts(&c, 0);
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		mbedtls_sha256_update(&c, buf, (size_t)n);
-	}
-	if (r == 0)
-		mbedtls_sha256_finish(&c, out);
-	mbedtls_sha256_free(&c);
-	close(fd);
-	return r;
-}
-
-/* The firmware image, whole (bounded). 0, or -errno (-EFBIG: too large). */
-static int read_image(const char *path, uint8_t **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > OVMF_MAX) {
-		int e = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		close(fd);
-		return e;
-	}
-	uint8_t *buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*out = buf;
-	*len = got;
-	return 0;
 }
 
 /* An unsigned number in C notation (0x.., decimal), as Python's int(s, 0). */
@@ -180,19 +117,21 @@ static int svsm_mode(const char *ovmf, const char *svsm, const char *vars_file, 
 			return EXIT_FAIL;
 		}
 	}
-	uint8_t *fw = NULL, *sv = NULL, ld[48] = { 0 };
-	size_t fwlen = 0, svlen = 0;
+	struct launch_map fwm, svm = { 0 };
+	uint8_t ld[48] = { 0 };
 	const char *bad_file = ovmf, *why = "";
-	int r = read_image(ovmf, &fw, &fwlen), rc = EXIT_FIRMWARE;
+	int r = launch_map(ovmf, OVMF_MAX, &fwm), rc = EXIT_FIRMWARE;
 	if (r == 0) {
 		bad_file = svsm;
-		r = read_image(svsm, &sv, &svlen);
+		r = launch_map(svsm, OVMF_MAX, &svm);
 	}
 	if (r < 0) {
 		fprintf(stderr, P "%s: %s\n", bad_file, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
-		free(fw);
+		launch_unmap(&fwm);
 		return EXIT_FAIL;
 	}
+	const uint8_t *fw = fwm.data, *sv = svm.data;
+	size_t fwlen = fwm.len, svlen = svm.len;
 	struct snp_ovmf s;
 	uint64_t below = (1ull << 32) - fwlen;
 	if (fwlen > (1ull << 32) || vars_size > below) {
@@ -206,8 +145,8 @@ static int svsm_mode(const char *ovmf, const char *svsm, const char *vars_file, 
 	}
 	if (rc == EXIT_FIRMWARE)
 		fprintf(stderr, P "%s: %s\n", bad_file, why);
-	free(fw);
-	free(sv);
+	launch_unmap(&fwm);
+	launch_unmap(&svm);
 	return rc;
 }
 
@@ -343,12 +282,12 @@ int cmd_measure_snp(int argc, char **argv)
 	struct snp_kernel_hashes kh;
 	if (kernel && !hash_only) {
 		const char *c = append ? append : "";
-		int r = sha256_file(kernel, kh.kernel);
+		int r = launch_file_digest(kernel, MBEDTLS_MD_SHA256, kh.kernel);
 		if (r < 0) {
 			fprintf(stderr, P "%s: %s\n", kernel, strerror(-r));
 			return EXIT_FAIL;
 		}
-		if (initrd && (r = sha256_file(initrd, kh.initrd)) < 0) {
+		if (initrd && (r = launch_file_digest(initrd, MBEDTLS_MD_SHA256, kh.initrd)) < 0) {
 			fprintf(stderr, P "%s: %s\n", initrd, strerror(-r));
 			return EXIT_FAIL;
 		}
@@ -359,9 +298,10 @@ int cmd_measure_snp(int argc, char **argv)
 		l.hashes = &kh;
 	}
 
-	uint8_t *img = NULL;
-	size_t len = 0;
-	int r = read_image(ovmf, &img, &len);
+	struct launch_map m;
+	int r = launch_map(ovmf, OVMF_MAX, &m);
+	const uint8_t *img = m.data;
+	size_t len = m.len;
 	if (r < 0) {
 		fprintf(stderr, P "%s: %s\n", ovmf, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
 		return EXIT_FAIL;
@@ -387,6 +327,6 @@ int cmd_measure_snp(int argc, char **argv)
 			rc = print_digest(ld, base64);
 		}
 	}
-	free(img);
+	launch_unmap(&m);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * table, and the VMSA layout of AMD APM vol. 2 table B-4. No library
  * computes these; mbedtls does the hashing. */
 #include "crypto/host/snp_launch.h"
+#include "crypto/host/ovmf_table.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,12 +18,7 @@ enum { PT_NORMAL = 1, PT_VMSA = 2, PT_ZERO = 3, PT_UNMEASURED = 4, PT_SECRETS = 
 #define VMSA_GPA 0xFFFFFFFFF000ull
 #define BSP_EIP 0xfffffff0u
 
-/* GUIDs as they sit in memory (EFI_GUID, first three fields little endian). */
-#define GUID(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7)                                                   \
-	{ (a) & 0xff, ((a) >> 8) & 0xff, ((a) >> 16) & 0xff, ((a) >> 24) & 0xff, (b) & 0xff, ((b) >> 8) & 0xff, \
-	  (c) & 0xff, ((c) >> 8) & 0xff, d0, d1, d2, d3, d4, d5, d6, d7 }
-/* 96b582de-1fb2-45f7-baea-a366c55a082d */
-static const uint8_t guid_footer[16] = GUID(0x96b582de, 0x1fb2, 0x45f7, 0xba, 0xea, 0xa3, 0x66, 0xc5, 0x5a, 0x08, 0x2d);
+#define GUID OVMF_GUID
 /* 7255371f-3a3b-4b04-927b-1da6efa8d454: SEV hash table block (gpa, size) */
 static const uint8_t guid_hash_block[16] = GUID(0x7255371f, 0x3a3b, 0x4b04, 0x92, 0x7b, 0x1d, 0xa6, 0xef, 0xa8, 0xd4, 0x54);
 /* 00f771de-1a7e-4fcb-890e-68c77e2fb44e: SEV-ES AP reset block (eip) */
@@ -37,7 +33,6 @@ static const uint8_t guid_ht_kernel[16] = GUID(0x4de79437, 0xabd2, 0x427f, 0xb8,
 static const uint8_t guid_ht_initrd[16] = GUID(0x44baf731, 0x3a2f, 0x4bd7, 0x9a, 0xf1, 0x41, 0xe2, 0x91, 0x69, 0x78, 0x1d);
 static const uint8_t guid_ht_cmdline[16] = GUID(0x97d02dd8, 0xbd20, 0x4c94, 0xaa, 0x78, 0xe7, 0x71, 0x4d, 0x36, 0xab, 0x2a);
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static void put(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -53,9 +48,9 @@ static void sha384(const uint8_t *p, size_t n, uint8_t out[48])
 
 int snp_ovmf_parse(const uint8_t *data, size_t size, uint64_t end_gpa, struct snp_ovmf *o, const char **why)
 {
-	/* The footer entry (u16 length, GUID) ends 32 bytes before the image's end;
-	 * entries precede it, each its data, then u16 length (data + 18), then GUID. */
-	const size_t hdr = 18;
+	const uint8_t *meta = NULL, *d;
+	size_t dlen;
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->data = data;
@@ -65,42 +60,22 @@ int snp_ovmf_parse(const uint8_t *data, size_t size, uint64_t end_gpa, struct sn
 		return -EINVAL;
 	}
 	o->gpa = end_gpa - size;
-	size_t foot = size - 32 - hdr;
-	if (memcmp(data + foot + 2, guid_footer, 16)) {
-		*why = "no OVMF footer table (not an OVMF build, or truncated)";
-		return -EINVAL;
+	if ((r = ovmf_table_find(data, size, guid_reset, 4, &d, &dlen, why)) < 0)
+		return r;
+	if (r) {
+		o->has_reset_eip = 1;
+		o->reset_eip = le32(d);
 	}
-	size_t tlen = le16(data + foot);
-	if (tlen < hdr || tlen - hdr > foot) {
-		*why = "OVMF footer table length out of range";
-		return -EINVAL;
+	if (ovmf_table_find(data, size, guid_hash_block, 4, &d, &dlen, why) > 0) {
+		o->has_hashes_table = 1;
+		o->hashes_table_gpa = le32(d);
 	}
-	size_t start = foot - (tlen - hdr), end = foot;
-	const uint8_t *meta = NULL;
-	while (end - start >= hdr) {
-		const uint8_t *e = data + end - hdr;
-		size_t elen = le16(e);
-		if (elen < hdr || elen > end - start) {
-			*why = "OVMF footer table entry length out of range";
-			return -EINVAL;
-		}
-		const uint8_t *d = data + end - elen;
-		size_t dlen = elen - hdr;
-		/* Walking back, a later (lower) duplicate wins, as in the reference. */
-		if (!memcmp(e + 2, guid_reset, 16) && dlen >= 4) {
-			o->has_reset_eip = 1;
-			o->reset_eip = le32(d);
-		} else if (!memcmp(e + 2, guid_hash_block, 16) && dlen >= 4) {
-			o->has_hashes_table = 1;
-			o->hashes_table_gpa = le32(d);
-		} else if (!memcmp(e + 2, guid_svsm_info, 16) && dlen >= 4) {
-			o->has_svsm_entry = 1;
-			o->svsm_entry = le32(d);
-		} else if (!memcmp(e + 2, guid_metadata, 16) && dlen >= 4) {
-			meta = d;
-		}
-		end -= elen;
+	if (ovmf_table_find(data, size, guid_svsm_info, 4, &d, &dlen, why) > 0) {
+		o->has_svsm_entry = 1;
+		o->svsm_entry = le32(d);
 	}
+	if (ovmf_table_find(data, size, guid_metadata, 4, &d, &dlen, why) > 0)
+		meta = d;
 	if (!meta)
 		return 0;
 	size_t off = le32(meta);
