@@ -4,7 +4,7 @@
  * input is placed at the end of a zeroed image rounded up to 4 KiB, where
  * the footer table lives. Accepted tables stay inside the image and within
  * SNP_MAX_SECTIONS; a refusal always says why. */
-// FUZZ_SRCS: crypto/host/snp_launch.c
+// FUZZ_SRCS: crypto/host/snp_launch.c crypto/host/ovmf_table.c
 // FUZZ_LIBS: -lmbedcrypto
 // FUZZ_OPTS: -max_len=8192
 #include <errno.h>
