@@ -93,7 +93,8 @@ static void record(mbedtls_md_context_t *c, const char *op, uint64_t gpa)
 {
 	uint8_t b[128] = { 0 };
 
-	memcpy(b, op, strlen(op));
+	for (size_t i = 0; op[i]; i++) /* the ASCII tag, no NUL: the rest is zero */
+		b[i] = (uint8_t)op[i];
 	for (int i = 0; i < 8; i++)
 		b[16 + i] = (uint8_t)(gpa >> (8 * i));
 	mbedtls_md_update(c, b, sizeof(b));
