@@ -14,6 +14,9 @@ UNIT_SRCS_tdx_quote := tee/tdx_quote.c
 CHECK_SUITES += tee/test-report-cli.sh
 CHECK_DEPS += $(B)/cvminit
 
+# --measurements FILE of report verify and key wrap (tee/host/measurements.c).
+CHECK_SUITES += tee/test-measurements-cli.sh
+
 # The built-in roots of trust against the vendors' certificates in the vectors.
 UNIT_TESTS += roots
 UNIT_SRCS_roots := tee/host/roots.c

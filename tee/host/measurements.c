@@ -308,13 +308,17 @@ int report_measurements_apply(const char *path, enum report_format f, struct ver
 	}
 	int tdx = f != REPORT_FMT_SNP;
 	const struct expect_set *s = tdx ? &m.tdx : &m.snp;
-	const char *obj = m.mock ? "the mock TEE's" : tdx ? "tdx" : "snp";
+	const char *obj = tdx ? "tdx" : "snp";
 	char member[64];
 	if (!s->present)
 		return EXIT_OK; /* report_require_expectations says what is missing */
 	if (m.mock)
 		fprintf(stderr, "%s: %s is a test build's (TEE=mock): expecting the mock TEE's values\n", who, path);
-	snprintf(member, sizeof(member), "%s.%s", obj, tdx ? "mrtd" : "measurement");
+	/* name the member as the file does */
+	if (m.mock)
+		snprintf(member, sizeof(member), "mock_tee_measurement");
+	else
+		snprintf(member, sizeof(member), "%s.%s", obj, tdx ? "mrtd" : "measurement");
 	if (s->has_measurement && merge(who, path, "--expect-measurement", member, &o->has_measurement, o->measurement,
 					s->measurement, 48) < 0)
 		return EXIT_USAGE;
@@ -323,7 +327,10 @@ int report_measurements_apply(const char *path, enum report_format f, struct ver
 		if (!s->has_rtmr[i])
 			continue;
 		snprintf(flag, sizeof(flag), "--expect-rtmr%d", i);
-		snprintf(member, sizeof(member), "%s.rtmr%d", obj, i);
+		if (m.mock)
+			snprintf(member, sizeof(member), "mock_tdx_rtmr%d", i);
+		else
+			snprintf(member, sizeof(member), "%s.rtmr%d", obj, i);
 		if (merge(who, path, flag, member, &o->has_rtmr[i], o->rtmr[i], s->rtmr[i], 48) < 0)
 			return EXIT_USAGE;
 	}
