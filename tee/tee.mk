@@ -26,3 +26,7 @@ UNIT_LIBS_roots := -lmbedx509 -lmbedcrypto
 UNIT_TESTS += measurements
 UNIT_SRCS_measurements := tee/host/measurements.c crypto/tpm2_util.c crypto/secret.c
 UNIT_LIBS_measurements := -ljson-c -lmbedcrypto
+
+# The README's owner procedure (measure --snp-ovmf, report verify and key wrap
+# with --measurements), run as written from a fresh shell on test inputs.
+CHECK_SUITES += tests/owner-procedure.sh

@@ -5,7 +5,9 @@ the evidence document given, and an SNP report v2 as tee/mock.c builds it
 (policy 0x30000, VMPL 0, the mock's TCB) with REPORT_DATA binding both and the
 MEASUREMENT given, signed with the mock VCEK key of qemu-tests/mock-tee-chain.sh.
 Lets host tests run `cvminit key wrap` without booting a VM.
-Usage: mock-challenge.py MEASUREMENT-HEX VCEK-KEY EVIDENCE-FILE"""
+With --report FILE instead: only the report the attest stage keeps as
+report.bin (REPORT_DATA = SHA-512 of the evidence), written to FILE.
+Usage: mock-challenge.py MEASUREMENT-HEX VCEK-KEY EVIDENCE-FILE [--report FILE]"""
 import base64
 import hashlib
 import json
@@ -37,9 +39,12 @@ def new_pubkey():
 
 def main():
     meas, key, evfile = sys.argv[1:4]
+    plain = sys.argv[4:5] == ['--report']
     evidence = open(evfile, 'rb').read()
     pub = new_pubkey()
     rd = hashlib.sha512(b'cvminit-challenge/1\0' + hashlib.sha512(evidence).digest() + pub).digest()
+    if plain:
+        rd = hashlib.sha512(evidence).digest()
     rep = bytearray(0x4A0)
     rep[0:4] = (2).to_bytes(4, 'little')
     rep[8:16] = (0x30000).to_bytes(8, 'little')
@@ -57,6 +62,9 @@ def main():
     r, s = der_ints(der)
     rep[0x2A0:0x2A0 + 72] = r.to_bytes(72, 'little')
     rep[0x2E8:0x2E8 + 72] = s.to_bytes(72, 'little')
+    if plain:
+        open(sys.argv[5], 'wb').write(bytes(rep))
+        return
     doc = {'format': 'cvminit-challenge/1', 'tee': 'snp', 'report': base64.b64encode(bytes(rep)).decode(),
            'pubkey': base64.b64encode(pub).decode(), 'evidence': evidence.decode(), 'certs': ''}
     print('cvminit-challenge: ' + base64.b64encode(json.dumps(doc, separators=(',', ':')).encode()).decode())
