@@ -312,13 +312,13 @@ int report_measurements_apply(const char *path, enum report_format f, struct ver
 	char member[64];
 	if (!s->present)
 		return EXIT_OK; /* report_require_expectations says what is missing */
-	if (m.mock)
-		fprintf(stderr, "%s: %s is a test build's (TEE=mock): expecting the mock TEE's values\n", who, path);
 	/* name the member as the file does */
-	if (m.mock)
+	if (m.mock) {
+		fprintf(stderr, "%s: %s is a test build's (TEE=mock): expecting the mock TEE's values\n", who, path);
 		snprintf(member, sizeof(member), "mock_tee_measurement");
-	else
+	} else {
 		snprintf(member, sizeof(member), "%s.%s", obj, tdx ? "mrtd" : "measurement");
+	}
 	if (s->has_measurement && merge(who, path, "--expect-measurement", member, &o->has_measurement, o->measurement,
 					s->measurement, 48) < 0)
 		return EXIT_USAGE;
