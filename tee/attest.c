@@ -87,6 +87,24 @@ static const uint8_t *measurement_of(const struct tee_report *rep, size_t *len)
 	return NULL;
 }
 
+/* `Measurement: <base64>` on the console, and the report's facts in the log. */
+static void print_measurement(struct boot_ctx *ctx, const struct tee_report *rep, const uint8_t report_data[64])
+{
+	size_t mlen = 0, olen = 0;
+	const uint8_t *m = measurement_of(rep, &mlen);
+	unsigned char b64[96];
+	char line[128], rdhex[17];
+
+	if (!m || mbedtls_base64_encode(b64, sizeof(b64), &olen, m, mlen) != 0)
+		return;
+	b64[olen] = '\0';
+	snprintf(line, sizeof(line), "Measurement: %s\n", b64);
+	log_console_raw(&ctx->log, line);
+	hex_encode(report_data, 8, rdhex, sizeof(rdhex));
+	log_line(&ctx->log, LOG_INFO, "%s report from %s (%zu bytes), REPORT_DATA sha512(evidence.json) %s...; launch measurement %s",
+		 rep->kind == TEE_SNP ? "SNP" : "TDX", rep->provider, rep->len, rdhex, b64);
+}
+
 int stage_attest(struct boot_ctx *ctx)
 {
 	char config_hex[65], log_hex[65], root_uuid[64], jobs_uuid[64], doc[1024], err[300];
@@ -133,6 +151,12 @@ int stage_attest(struct boot_ctx *ctx)
 	if (!rep)
 		return log_fail(&ctx->log, -ENOMEM, "out of memory");
 	r = tee_get_report(ctx, report_data, rep);
+	/* The line NVIDIA's CVM tooling reads from the console, printed as soon
+	 * as the report exists (as theirs is): a boot that stops at the
+	 * own-policy checks or any later stage still tells the operator which
+	 * image it was. It is only information: nothing trusts the console. */
+	if (r == 0)
+		print_measurement(ctx, rep, report_data);
 	if (r == 0 && tee_check_own_report(&ctx->plan, rep->kind, rep->data, rep->len, report_data, err, sizeof(err)) < 0)
 		r = log_fail(&ctx->log, -EPERM, "%s", err);
 	if (r == 0 && mkdir_p_nofollow(ATTEST_DIR, 0755) < 0)
@@ -147,23 +171,6 @@ int stage_attest(struct boot_ctx *ctx)
 	}
 	if (r == 0 && rep->certs_len)
 		r = write_out(ctx, "certs.bin", rep->certs, rep->certs_len);
-	if (r == 0) {
-		size_t mlen = 0, olen = 0;
-		const uint8_t *m = measurement_of(rep, &mlen);
-		unsigned char b64[96];
-		if (m && mbedtls_base64_encode(b64, sizeof(b64), &olen, m, mlen) == 0) {
-			char line[128];
-			b64[olen] = '\0';
-			/* The line NVIDIA's CVM tooling reads from the console. */
-			snprintf(line, sizeof(line), "Measurement: %s\n", b64);
-			log_console_raw(&ctx->log, line);
-			char rdhex[17];
-			hex_encode(report_data, 8, rdhex, sizeof(rdhex));
-			log_line(&ctx->log, LOG_INFO,
-				 "%s report from %s (%zu bytes), REPORT_DATA sha512(evidence.json) %s...; launch measurement %s",
-				 rep->kind == TEE_SNP ? "SNP" : "TDX", rep->provider, rep->len, rdhex, b64);
-		}
-	}
 	tee_report_free(rep);
 	free(rep);
 	return r;

@@ -18,8 +18,9 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE --expect-measurement HEX\n"
-		   "                        [--expect-rtmr1 HEX --expect-rtmr2 HEX (TDX)] [--expect-rtmr0|3 HEX]\n"
+	fprintf(f, "usage: cvminit key wrap --challenge FILE --key KEYFILE\n"
+		   "                        (--measurements measurements.json | --expect-measurement HEX\n"
+		   "                         [--expect-rtmr1 HEX --expect-rtmr2 HEX (TDX)]) [--expect-rtmr0|3 HEX]\n"
 		   "                        [--vcek CERT --chain PEM] [--root CERT] [policy options]\n"
 		   "                        [--sign-key KEY.pem [--purpose jobs|root]]\n"
 		   "       cvminit key pubkey --sign-key KEY.pem\n"
@@ -33,13 +34,14 @@ static void usage(FILE *f)
 		   "ROOT_DELIVERY_PUBKEY) opens only lines it signed for that --purpose (default jobs).\n"
 		   "'key pubkey' prints the public key to pin.\n"
 		   "\n"
-		   "Expected values are required: SNP MEASUREMENT; TDX MRTD, RTMR1 and RTMR2.\n"
+		   "Expected values are required: SNP MEASUREMENT; TDX MRTD, RTMR1 and RTMR2, from\n"
+		   "--measurements (cvminit measure's document) or the --expect-* flags (both: they must agree).\n"
 		   "SNP: --vcek and --chain (ASK+ARK, extra certificates ignored) are required.\n"
 		   "TDX: the challenge must carry a quote. Chains must end in a built-in root (AMD\n"
 		   "ARK-Milan/Genoa/Turin, Intel SGX Root CA) unless --root names another.\n"
 		   "exit status: 0 wrapped, 1 a file cannot be read, 2 usage, 3 malformed challenge,\n"
-		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n\n%s",
-		report_policy_usage);
+		   "             4 bad signature, chain or binding, 5 policy or expectation mismatch\n\n%s%s",
+		report_policy_usage, report_extra_usage);
 }
 
 static int unhex(const char *s, uint8_t *out, size_t n)
@@ -130,12 +132,17 @@ static int cmd_wrap(int argc, char **argv)
 		{ "min-tcb", required_argument, NULL, 'P' }, { "td-attributes-allowed", required_argument, NULL, 'P' },
 		{ "expect-xfam", required_argument, NULL, 'P' }, { "min-tee-tcb-svn", required_argument, NULL, 'P' },
 		{ "sign-key", required_argument, NULL, 's' }, { "purpose", required_argument, NULL, 'u' },
+		{ "measurements", required_argument, NULL, 'M' }, { "expect-host-data", required_argument, NULL, 'X' },
+		{ "expect-id-key-digest", required_argument, NULL, 'X' },
+		{ "expect-author-key-digest", required_argument, NULL, 'X' },
+		{ "expect-family-id", required_argument, NULL, 'X' }, { "expect-image-id", required_argument, NULL, 'X' },
+		{ "expect-mrconfigid", required_argument, NULL, 'X' }, { "expect-mrowner", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *sign_key = NULL;
 	enum wrap_purpose purpose = WRAP_PURPOSE_JOBS;
 	struct verify_opts vo = { .file = "challenge report", .quiet = 1 };
-	const char *challenge = NULL, *keyfile = NULL;
+	const char *challenge = NULL, *keyfile = NULL, *measurements = NULL;
 	struct wrap_challenge c;
 	uint8_t *text = NULL, *key = NULL;
 	size_t tlen = 0, klen = 0;
@@ -175,6 +182,14 @@ static int cmd_wrap(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		}
+		case 'X': {
+			char name[40];
+			snprintf(name, sizeof(name), "--%s", opts[idx].name);
+			if (report_extra_parse(&vo, name, optarg, "cvminit key wrap") < 0)
+				return EXIT_USAGE;
+			break;
+		}
+		case 'M': measurements = optarg; break;
 		case 's': sign_key = optarg; break;
 		case 'u':
 			if (!strcmp(optarg, "jobs") || !strcmp(optarg, "root")) {
@@ -217,6 +232,10 @@ static int cmd_wrap(int argc, char **argv)
 				"machine (the guest needs configfs-tsm for a quote)\n");
 		wrap_challenge_free(&c);
 		return EXIT_REPORT_MALFORMED;
+	}
+	if (measurements && (rc = report_measurements_apply(measurements, f, &vo, "cvminit key wrap")) != EXIT_OK) {
+		wrap_challenge_free(&c);
+		return rc;
 	}
 	/* Never without expectations: the key would go to any image. */
 	if ((rc = report_require_expectations(f, &vo, "cvminit key wrap: refusing")) != EXIT_OK) {

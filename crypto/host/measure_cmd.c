@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <libcryptsetup.h>
+#include <mbedtls/base64.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
@@ -31,6 +32,10 @@ static void usage(FILE *f)
 		"                       [--banks sha256[,sha1,sha384,...]] [--no-tpm]\n"
 		"                       [--root-luks IMAGE | --root-uuid UUID] [--jobs-luks IMAGE | --jobs-uuid UUID]\n"
 		"                       [--nonce HEX] [--output FILE]\n"
+		"                       [--snp-ovmf FILE --vcpus N (--vcpu-type NAME | --vcpu-sig VALUE)\n"
+		"                        [--vmm-type qemu|ec2|gce] [--guest-features VALUE] --kernel FILE\n"
+		"                        [--snp-host-data HEX] [--snp-id-key-digest HEX] [--snp-author-key-digest HEX]\n"
+		"                        [--snp-family-id HEX] [--snp-image-id HEX]]\n"
 		"\n"
 		"Prints, as one JSON document, what booting this image will produce: SHA-256 and\n"
 		"SHA-384 of the initramfs, the dm-verity root hashes, the events cvminit extends into\n"
@@ -46,6 +51,11 @@ static void usage(FILE *f)
 		"The volume-key events of p3/p5 (stage root/jobstore) are predicted from\n"
 		"ROOT_/JOBS_VOLUME_KEY_PIN (sha256 bank); a LUKS2 volume without a pin makes the\n"
 		"values after it null (\"unpredictable\" says why). The pins are published too.\n"
+		"--snp-ovmf adds \"snp\": the SEV-SNP launch MEASUREMENT (hex and base64) of this\n"
+		"initramfs and --cmdline booted with --kernel from that AmdSev OVMF build, as\n"
+		"cvminit measure snp computes it (same options), and its inputs; --snp-host-data and\n"
+		"the --snp-id-* options are recorded as the HOST_DATA and ID block the VMM will set.\n"
+		"The document's schema: crypto/MEASUREMENTS.md. Same inputs, same bytes.\n"
 		"\n"
 		"usage: cvminit measure volume-key-pin --luks IMAGE --name cvm-root|cvm-jobs\n"
 		"                       (--passphrase-file FILE | --key-file FILE | --volume-key-file FILE)\n"
@@ -260,6 +270,119 @@ static void pin_field(FILE *f, const char *name, const struct measure_events *ev
 	fprintf(f, "\"%s\": null", name);
 }
 
+/* The SEV-SNP prediction's options: those of `cvminit measure snp`, with
+ * --snp-ovmf for --ovmf (the initrd and append are the initramfs and the
+ * command line of the document), and the HOST_DATA / ID-block values the
+ * VMM is given, which the report shows as they are. */
+struct snp_args {
+	const char *ovmf, *kernel, *type;
+	struct snp_launch launch;
+	int any, has_vcpus, has_sig;
+	int has_extra[EXP__COUNT];
+	uint8_t extra[EXP__COUNT][48];
+};
+
+static int snp_option(struct snp_args *a, const char *name, const char *val)
+{
+	uint64_t v;
+
+	a->any = 1;
+	if (!strcmp(name, "snp-ovmf")) {
+		a->ovmf = val;
+	} else if (!strcmp(name, "kernel")) {
+		a->kernel = val;
+	} else if (!strcmp(name, "vcpus")) {
+		if (snp_parse_number(val, 8192, &v) < 0 || v == 0)
+			goto bad;
+		a->launch.vcpus = (unsigned)v;
+		a->has_vcpus = 1;
+	} else if (!strcmp(name, "vcpu-type")) {
+		if (snp_vcpu_type_sig(val, &a->launch.vcpu_sig) < 0) {
+			fprintf(stderr, "cvminit measure: unknown vCPU type '%s' (cvminit measure snp --help lists them)\n", val);
+			return -1;
+		}
+		a->type = val;
+		a->has_sig = 1;
+	} else if (!strcmp(name, "vcpu-sig")) {
+		if (snp_parse_number(val, UINT32_MAX, &v) < 0)
+			goto bad;
+		a->launch.vcpu_sig = (uint32_t)v;
+		a->type = NULL;
+		a->has_sig = 1;
+	} else if (!strcmp(name, "vmm-type")) {
+		if (snp_vmm_parse(val, &a->launch.vmm) < 0)
+			goto bad;
+	} else if (!strcmp(name, "guest-features")) {
+		if (snp_parse_number(val, UINT64_MAX, &a->launch.guest_features) < 0)
+			goto bad;
+	} else {
+		for (int i = 0; i < EXP__COUNT; i++) {
+			const struct report_extra_def *d = &report_extra_defs[i];
+			if (d->tdx || strcmp(name + 4, d->flag + 9)) /* snp-host-data, --expect-host-data */
+				continue;
+			if (strlen(val) != 2 * d->len || tpm2_hex_decode(val, a->extra[i], d->len) != (int)d->len)
+				goto bad;
+			a->has_extra[i] = 1;
+			return 0;
+		}
+		goto bad;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "cvminit measure: --%s: bad value '%s' (cvminit measure snp --help)\n", name, val);
+	return -1;
+}
+
+static int snp_check(const struct snp_args *a)
+{
+	if (!a->ovmf) {
+		fprintf(stderr, "cvminit measure: --vcpus, --vcpu-type, --kernel, ... go with --snp-ovmf FILE\n");
+		return -1;
+	}
+	if (!a->kernel || !a->has_vcpus) {
+		fprintf(stderr, "cvminit measure: --snp-ovmf needs --kernel FILE and --vcpus N (measured direct boot)\n");
+		return -1;
+	}
+	if (!a->has_sig && a->launch.vmm == SNP_VMM_QEMU) {
+		fprintf(stderr, "cvminit measure: --snp-ovmf with QEMU needs --vcpu-type NAME or --vcpu-sig VALUE\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void snp_object(FILE *f, const struct snp_args *a, const struct snp_direct_out *d)
+{
+	char x[97], b64[80];
+	size_t olen = 0;
+
+	hex(d->ld, SNP_LD_SIZE, x);
+	mbedtls_base64_encode((unsigned char *)b64, sizeof(b64), &olen, d->ld, SNP_LD_SIZE);
+	b64[olen] = '\0';
+	fprintf(f, "  \"snp\": {\n    \"measurement\": \"%s\",\n    \"measurement_base64\": \"%s\",\n", x, b64);
+	hex(d->ovmf_sha256, 32, x);
+	fprintf(f, "    \"ovmf_sha256\": \"%s\",\n    \"vcpus\": %u,\n    \"vcpu_type\": ", x, a->launch.vcpus);
+	if (a->type)
+		jstr(f, a->type);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\n    \"vcpu_sig\": \"0x%08x\",\n    \"vmm_type\": \"%s\",\n", a->launch.vcpu_sig,
+		snp_vmm_name(a->launch.vmm));
+	fprintf(f, "    \"guest_features\": \"0x%llx\",\n", (unsigned long long)a->launch.guest_features);
+	hex(d->hashes.kernel, 32, x);
+	fprintf(f, "    \"kernel_sha256\": \"%s\",\n", x);
+	hex(d->hashes.initrd, 32, x);
+	fprintf(f, "    \"initrd_sha256\": \"%s\",\n", x);
+	hex(d->hashes.cmdline, 32, x);
+	fprintf(f, "    \"cmdline_sha256\": \"%s\"", x);
+	for (int i = 0; i < EXP__COUNT; i++) {
+		if (!a->has_extra[i])
+			continue;
+		hex(a->extra[i], report_extra_defs[i].len, x);
+		fprintf(f, ",\n    \"%s\": \"%s\"", report_extra_defs[i].json, x);
+	}
+	fprintf(f, "\n  },\n");
+}
+
 int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -269,11 +392,20 @@ int cmd_measure(int argc, char **argv)
 		{ "root-luks", required_argument, NULL, 'R' }, { "root-uuid", required_argument, NULL, 'r' },
 		{ "jobs-luks", required_argument, NULL, 'J' }, { "jobs-uuid", required_argument, NULL, 'j' },
 		{ "nonce", required_argument, NULL, 'N' },     { "output", required_argument, NULL, 'o' },
+		{ "snp-ovmf", required_argument, NULL, 'O' },  { "vcpus", required_argument, NULL, 'V' },
+		{ "vcpu-type", required_argument, NULL, 'T' }, { "vcpu-sig", required_argument, NULL, 'S' },
+		{ "vmm-type", required_argument, NULL, 'M' },  { "guest-features", required_argument, NULL, 'G' },
+		{ "kernel", required_argument, NULL, 'K' },    { "snp-host-data", required_argument, NULL, 'X' },
+		{ "snp-id-key-digest", required_argument, NULL, 'X' },
+		{ "snp-author-key-digest", required_argument, NULL, 'X' },
+		{ "snp-family-id", required_argument, NULL, 'X' },
+		{ "snp-image-id", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
 	};
+	struct snp_args snp = { .launch = { .vmm = SNP_VMM_QEMU, .guest_features = 0x1 } };
 	const char *initramfs = NULL, *config = NULL, *cmdline = "", *banks_arg = "sha256", *output = NULL, *nonce = "";
 	char root_uuid[64] = "none", jobs_uuid[64] = "none", err[300];
-	int test_build = 0, no_tpm = 0, o;
+	int test_build = 0, no_tpm = 0, o, idx = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "volume-key-pin"))
 		return cmd_volume_key_pin(argc - 1, argv + 1);
@@ -284,8 +416,12 @@ int cmd_measure(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "tdx-replay"))
 		return cmd_measure_tdx_replay(argc - 1, argv + 1);
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
 		switch (o) {
+		case 'O': case 'V': case 'T': case 'S': case 'M': case 'G': case 'K': case 'X':
+			if (snp_option(&snp, opts[idx].name, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'i': initramfs = optarg; break;
 		case 'c': config = optarg; break;
 		case 'k': cmdline = optarg; break;
@@ -311,6 +447,8 @@ int cmd_measure(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if ((snp.ovmf || snp.any) && snp_check(&snp) < 0)
+		return EXIT_USAGE;
 	uint16_t banks[TPM2_MAX_BANKS];
 	unsigned nbanks = 0;
 	if (parse_banks(banks_arg, banks, &nbanks) < 0) {
@@ -418,6 +556,16 @@ int cmd_measure(int argc, char **argv)
 	mbedtls_sha512((const uint8_t *)doc, (size_t)dn, rd, 0);
 	hex(rd, 64, rdx);
 
+	/* the SEV-SNP launch digest: the initramfs is the initrd, --cmdline the append */
+	struct snp_direct_out sd;
+	if (snp.ovmf) {
+		struct snp_direct sin = { .ovmf = snp.ovmf, .kernel = snp.kernel, .initrd = initramfs, .append = cmdline,
+					 .launch = snp.launch };
+		int rc = snp_measure_direct(&sin, &sd, "cvminit measure: --snp-ovmf: ");
+		if (rc != EXIT_OK)
+			return rc;
+	}
+
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "cvminit measure: %s: %s\n", output, strerror(errno));
@@ -425,6 +573,7 @@ int cmd_measure(int argc, char **argv)
 	}
 	fprintf(f, "{\n  \"format\": \"cvminit-measurements/1\",\n  \"build\": \"%s\",\n", test_build ? "test" : "release");
 	fprintf(f, "  \"initramfs\": {\"size\": %zu, \"sha256\": \"%s\", \"sha384\": \"%s\"},\n", imglen, h256x, h384x);
+	fprintf(f, "  \"tee\": \"%s\",\n", facts.tee);
 	fprintf(f, "  \"kernel_cmdline\": ");
 	jstr(f, cmdline);
 	fprintf(f, ",\n  \"config_sha256\": \"%s\",\n", digestx);
@@ -455,6 +604,8 @@ int cmd_measure(int argc, char **argv)
 		jstr(f, log);
 		fprintf(f, ",\n    \"eventlog_sha256\": \"%s\"\n  },\n", logx);
 	}
+	if (snp.ovmf)
+		snp_object(f, &snp, &sd);
 	if (facts.has_mock_measurement) {
 		/* test builds: what the mock TEE will report (tests/README: mock TEE) */
 		char mx[97];

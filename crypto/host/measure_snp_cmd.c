@@ -22,7 +22,6 @@
 #include "host/commands.h"
 
 #define P "cvminit measure snp: "
-#define EXIT_FIRMWARE 3             /* the firmware image is not usable */
 #define OVMF_MAX (64u << 20)        /* far above any OVMF (4 MiB) */
 
 static void usage(FILE *f)
@@ -62,6 +61,28 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 		return -EINVAL;
 	*v = x;
 	return 0;
+}
+
+int snp_vmm_parse(const char *s, enum snp_vmm *vmm)
+{
+	static const char *const names[] = { [SNP_VMM_QEMU] = "qemu", [SNP_VMM_EC2] = "ec2", [SNP_VMM_GCE] = "gce" };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(s, names[i])) {
+			*vmm = (enum snp_vmm)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *snp_vmm_name(enum snp_vmm vmm)
+{
+	return vmm == SNP_VMM_EC2 ? "ec2" : vmm == SNP_VMM_GCE ? "gce" : "qemu";
+}
+
+int snp_parse_number(const char *s, uint64_t max, uint64_t *v)
+{
+	return parse_u64(s, max, v);
 }
 
 /* exactly n bytes of hex: the project's one strict decoder */
@@ -198,13 +219,7 @@ int cmd_measure_snp(int argc, char **argv)
 		case OPT_STEP: step = optarg; break;
 		case OPT_SIG: sigarg = optarg; break;
 		case OPT_VMM:
-			if (!strcasecmp(optarg, "qemu"))
-				l.vmm = SNP_VMM_QEMU;
-			else if (!strcasecmp(optarg, "ec2"))
-				l.vmm = SNP_VMM_EC2;
-			else if (!strcasecmp(optarg, "gce"))
-				l.vmm = SNP_VMM_GCE;
-			else
+			if (snp_vmm_parse(optarg, &l.vmm) < 0)
 				return bad("unknown VMM type (QEMU, ec2, gce)", optarg);
 			break;
 		case OPT_FEAT:
@@ -276,55 +291,71 @@ int cmd_measure_snp(int argc, char **argv)
 	uint8_t ld[48] = { 0 };
 	if (hash && (hash_only || unhex(hash, ld, sizeof(ld)) < 0))
 		return bad(hash_only ? "--snp-ovmf-hash with --ovmf-hash-only" : "--snp-ovmf-hash is not 96 hex digits", hash);
+	l.vcpus = (unsigned)vcpus;
+	l.guest_features = features;
+	struct snp_direct in = { .ovmf = ovmf, .kernel = hash_only ? NULL : kernel, .initrd = initrd, .append = append,
+				 .launch = l, .has_ovmf_hash = !!hash, .hash_only = hash_only };
+	struct snp_direct_out out;
+	memcpy(in.ovmf_hash, ld, sizeof(ld));
+	int rc = snp_measure_direct(&in, &out, P);
+	if (rc == EXIT_OK)
+		rc = print_digest(out.ld, base64 && !hash_only);
+	return rc;
+}
 
+int snp_measure_direct(const struct snp_direct *in, struct snp_direct_out *out, const char *who)
+{
+	struct snp_launch l = in->launch;
+	uint8_t *ld = out->ld;
+
+	memset(out, 0, sizeof(*out));
+	if (in->has_ovmf_hash)
+		memcpy(ld, in->ovmf_hash, SNP_LD_SIZE);
 	/* Hash the kernel and initrd before the firmware: a missing file is
 	 * reported before anything else is computed. */
-	struct snp_kernel_hashes kh;
-	if (kernel && !hash_only) {
-		const char *c = append ? append : "";
-		int r = launch_file_digest(kernel, MBEDTLS_MD_SHA256, kh.kernel);
+	struct snp_kernel_hashes *kh = &out->hashes;
+	if (in->kernel) {
+		const char *c = in->append ? in->append : "";
+		int r = launch_file_digest(in->kernel, MBEDTLS_MD_SHA256, kh->kernel);
 		if (r < 0) {
-			fprintf(stderr, P "%s: %s\n", kernel, strerror(-r));
+			fprintf(stderr, "%s%s: %s\n", who, in->kernel, strerror(-r));
 			return EXIT_FAIL;
 		}
-		if (initrd && (r = launch_file_digest(initrd, MBEDTLS_MD_SHA256, kh.initrd)) < 0) {
-			fprintf(stderr, P "%s: %s\n", initrd, strerror(-r));
+		if (in->initrd && (r = launch_file_digest(in->initrd, MBEDTLS_MD_SHA256, kh->initrd)) < 0) {
+			fprintf(stderr, "%s%s: %s\n", who, in->initrd, strerror(-r));
 			return EXIT_FAIL;
 		}
-		if (!initrd)
-			mbedtls_sha256(NULL, 0, kh.initrd, 0);
+		if (!in->initrd)
+			mbedtls_sha256(NULL, 0, kh->initrd, 0);
 		/* QEMU hashes the command line with its terminating NUL. */
-		mbedtls_sha256((const uint8_t *)c, strlen(c) + 1, kh.cmdline, 0);
-		l.hashes = &kh;
+		mbedtls_sha256((const uint8_t *)c, strlen(c) + 1, kh->cmdline, 0);
+		l.hashes = kh;
+		out->has_hashes = 1;
 	}
 
 	struct launch_map m;
-	int r = launch_map(ovmf, OVMF_MAX, &m);
+	int r = launch_map(in->ovmf, OVMF_MAX, &m);
 	const uint8_t *img = m.data;
 	size_t len = m.len;
 	if (r < 0) {
-		fprintf(stderr, P "%s: %s\n", ovmf, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
+		fprintf(stderr, "%s%s: %s\n", who, in->ovmf, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
 		return EXIT_FAIL;
 	}
+	mbedtls_sha256(img, len, out->ovmf_sha256, 0);
 	struct snp_ovmf fw;
 	const char *why = "";
 	int rc = EXIT_OK;
 	if (snp_ovmf_parse(img, len, 1ull << 32, &fw, &why) < 0) {
-		fprintf(stderr, P "%s: %s\n", ovmf, why);
+		fprintf(stderr, "%s%s: %s\n", who, in->ovmf, why);
 		rc = EXIT_FIRMWARE;
-	} else if (hash_only) {
+	} else if (in->hash_only) {
 		snp_ld_pages(ld, fw.gpa, img, len);
-		rc = print_digest(ld, 0);
 	} else {
-		l.vcpus = (unsigned)vcpus;
-		l.guest_features = features;
-		if (!hash)
+		if (!in->has_ovmf_hash)
 			snp_ld_pages(ld, fw.gpa, img, len);
 		if (snp_ld_finish(ld, &fw, &l, &why) < 0) {
-			fprintf(stderr, P "%s: %s\n", ovmf, why);
+			fprintf(stderr, "%s%s: %s\n", who, in->ovmf, why);
 			rc = EXIT_FIRMWARE;
-		} else {
-			rc = print_digest(ld, base64);
 		}
 	}
 	launch_unmap(&m);

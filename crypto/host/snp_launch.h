@@ -90,6 +90,34 @@ int snp_vcpu_type_sig(const char *name, uint32_t *sig);
 /* The i-th name snp_vcpu_type_sig knows; NULL past the last. */
 const char *snp_vcpu_type_name(size_t i);
 
+/* Measured direct boot of files, as `cvminit measure snp` computes it
+ * (measure_snp_cmd.c), also for `cvminit measure --snp-ovmf`. The kernel
+ * and initrd are hashed as they are read. */
+#define EXIT_FIRMWARE 3 /* the firmware image is not usable */
+struct snp_direct {
+	const char *ovmf;
+	const char *kernel, *initrd, *append; /* kernel NULL: no kernel-hashes table */
+	struct snp_launch launch;             /* its hashes are set from the files */
+	int has_ovmf_hash;                    /* start from ovmf_hash, not the image's pages */
+	uint8_t ovmf_hash[SNP_LD_SIZE];
+	int hash_only;                        /* stop after the image's pages */
+};
+struct snp_direct_out {
+	uint8_t ld[SNP_LD_SIZE];
+	uint8_t ovmf_sha256[32];         /* of the firmware file */
+	int has_hashes;
+	struct snp_kernel_hashes hashes; /* the SEV hashes table's entries */
+};
+/* EXIT_OK, EXIT_FAIL (a file cannot be read) or EXIT_FIRMWARE, after one
+ * line on stderr that starts with who. */
+int snp_measure_direct(const struct snp_direct *in, struct snp_direct_out *out, const char *who);
+
+/* --vmm-type: qemu, ec2, gce (any case). 0 or -EINVAL. */
+int snp_vmm_parse(const char *s, enum snp_vmm *vmm);
+const char *snp_vmm_name(enum snp_vmm vmm);
+/* An unsigned number in C notation (0x.., decimal) up to max. 0 or -EINVAL. */
+int snp_parse_number(const char *s, uint64_t max, uint64_t *v);
+
 /* `cvminit measure snp` (measure_snp_cmd.c); argv[0] is "snp". */
 int cmd_measure_snp(int argc, char **argv);
 

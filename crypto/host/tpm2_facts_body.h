@@ -47,6 +47,7 @@ int FACTS_FN(const char *text, size_t len, const char *name, const char *cmdline
 			  : tpm2_hash(TPM2_HASH_SHA256, canon, (size_t)n, out->config_digest);
 	}
 	if (r == 0) {
+		snprintf(out->tee, sizeof(out->tee), "%s", cfg->val[CFG_TEE]);
 		out->pcr = cfg_uint(cfg, CFG_MEASURE_PCR);
 		measure_facts_from_config(cfg, out->config_digest, &facts);
 		r = measure_events_build(&facts, &out->events);

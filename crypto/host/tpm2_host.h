@@ -29,6 +29,7 @@ struct tpm2_host_facts {
 	uint8_t mock_measurement[48]; /* test builds: the mock TEE's MEASUREMENT (tee/mock_measure.h) */
 	int has_mock_measurement;
 	uint8_t mock_rtmr1[48], mock_rtmr2[48]; /* test builds: the mock's TDX RTMR1/RTMR2 (tee/mock_measure.h) */
+	char tee[8];                  /* the configuration's TEE: auto, snp, tdx (test builds also: mock) */
 };
 int tpm2_facts_release(const char *text, size_t len, const char *name, const char *cmdline,
 		       struct tpm2_host_facts *out, char *err, size_t errlen);

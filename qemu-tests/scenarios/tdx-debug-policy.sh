@@ -1,7 +1,8 @@
 # qemu/tdx-debug-policy (issue 13): the mock TEE as a TDX guest reports
 # TD_ATTRIBUTES.DEBUG in its quote (MOCK_TEE_DEBUG=yes): the init refuses to
 # continue at the attest stage, names the field, and powers off without
-# launching anything (the TDX counterpart of qemu/tee-debug-policy).
+# launching anything (the TDX counterpart of qemu/tee-debug-policy); the
+# `Measurement:` line (MRTD) is printed before the FATAL line all the same.
 source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings =====================================================
@@ -22,10 +23,17 @@ CONF
 disk_build
 initramfs_build --config "$cfg" --file "$chain/ak.key:/etc/cvminit/mock/vcek.pem" \
 	--file "$chain/tdx-sigtail.bin:/etc/cvminit/mock/tdx-sigtail.bin"
+E_MEAS=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
+[[ "$E_MEAS" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
 boot
 
 expect_vm_exit 0
 expect_poweroff
 expect_fatal "$E_STAGE" "$E_REASON"
 expect_not_launched
-expect_no_regex '^Measurement: '
+E_LINE="Measurement: $(printf '%s' "$E_MEAS" | xxd -r -p | base64 -w0)"
+expect_line "$E_LINE"
+m_at=$(grep -nxF -- "$E_LINE" "$CONSOLE_TXT" | head -n1 | cut -d: -f1)
+f_at=$(grep -n '^cvminit: FATAL: ' "$CONSOLE_TXT" | head -n1 | cut -d: -f1)
+[ -n "$m_at" ] && [ -n "$f_at" ] && [ "$m_at" -lt "$f_at" ] ||
+	fail "the Measurement line (line ${m_at:-none}) is not before the FATAL line (line ${f_at:-none})"

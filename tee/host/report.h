@@ -48,6 +48,27 @@ struct report_policy {
 	uint8_t min_tee_tcb_svn[16];
 };
 
+/* Expected values beyond MEASUREMENT/MRTD and the RTMRs, each given as its
+ * --expect-NAME flag or by measurements.json (tee/host/measurements.c). */
+enum report_extra {
+	EXP_HOST_DATA,
+	EXP_ID_KEY_DIGEST,
+	EXP_AUTHOR_KEY_DIGEST,
+	EXP_FAMILY_ID,
+	EXP_IMAGE_ID,
+	EXP_MRCONFIGID,
+	EXP_MROWNER,
+	EXP__COUNT,
+};
+struct report_extra_def {
+	const char *flag;  /* --expect-host-data */
+	const char *json;  /* host_data, member of the "snp" or "tdx" object */
+	const char *field; /* HOST_DATA, as the report names it */
+	unsigned len;      /* bytes */
+	int tdx;           /* a TDX field (else SEV-SNP) */
+};
+extern const struct report_extra_def report_extra_defs[EXP__COUNT];
+
 struct verify_opts {
 	const char *file;
 	const char *vcek;  /* SNP: VCEK/VLEK certificate, DER or PEM */
@@ -58,6 +79,8 @@ struct verify_opts {
 	uint8_t measurement[48];
 	uint8_t rtmr[4][48];
 	uint8_t report_data[64];
+	int has_extra[EXP__COUNT];
+	uint8_t extra[EXP__COUNT][48];
 	int allow_debug;
 	struct report_policy pol;
 	int quiet;
@@ -88,6 +111,18 @@ int report_require_expectations(enum report_format f, const struct verify_opts *
 int report_policy_parse(struct verify_opts *o, const char *opt, const char *val, const char *who);
 /* The usage lines of those options. */
 extern const char report_policy_usage[];
+
+/* --expect-host-data and the other report_extra_defs flags, same return
+ * convention as report_policy_parse. */
+int report_extra_parse(struct verify_opts *o, const char *opt, const char *val, const char *who);
+extern const char report_extra_usage[];
+
+/* --measurements FILE (tee/host/measurements.c): the expected values for a
+ * report of format f from a cvminit-measurements document, merged into o.
+ * A value also given as a flag must be the same. EXIT_OK; EXIT_FAIL when
+ * the file cannot be read; EXIT_USAGE after one line (prefixed by who) for
+ * a malformed or unknown document or a conflict with a flag. */
+int report_measurements_apply(const char *path, enum report_format f, struct verify_opts *o, const char *who);
 
 /* Return an exit status; print one line per check (unless quiet) and one
  * line on stderr for the failure. */

@@ -16,7 +16,8 @@
 static const char usage_text[] =
 	"usage: cvminit report show FILE [--format snp|tdx-quote|tdreport]\n"
 	"       cvminit report verify FILE [--format F] [--vcek CERT] [--chain PEM] [--root CERT]\n"
-	"                             (--expect-measurement HEX [--expect-rtmrN HEX]... | --no-expectations)\n"
+	"                             (--measurements FILE | --expect-measurement HEX [--expect-rtmrN HEX]...\n"
+	"                              | --no-expectations) [--expect-NAME HEX]...\n"
 	"                             [--expect-report-data HEX]\n"
 	"                             [--allow-debug] [--time YYYY-MM-DD[THH:MM:SSZ]] [-q]\n"
 	"\n"
@@ -27,7 +28,9 @@ static const char usage_text[] =
 	"         PEM; extra certificates are ignored) are required. TDX quote: the PCK chain comes\n"
 	"         from the quote. The chain must end in a built-in root (AMD ARK-Milan, ARK-Genoa,\n"
 	"         ARK-Turin; Intel SGX Root CA) unless --root names another one.\n"
+	"         --measurements: the expected values from cvminit measure's measurements.json\n"
 	"         --expect-measurement: SNP MEASUREMENT or TDX MRTD (48 bytes, hex); required\n"
+	"         (unless --measurements holds it)\n"
 	"         --expect-rtmr0..3: TDX RTMRs (48 bytes, hex); RTMR1 and RTMR2 are required\n"
 	"         --no-expectations: check signatures and policy only (inspection, never trust)\n"
 	"         --expect-report-data: REPORT_DATA (64 bytes, hex)\n"
@@ -41,6 +44,7 @@ static int usage(FILE *f, int rc)
 {
 	fputs(usage_text, f);
 	fputs(report_policy_usage, f);
+	fputs(report_extra_usage, f);
 	return rc;
 }
 
@@ -301,6 +305,7 @@ static int cmd_verify(int argc, char **argv)
 	struct verify_opts o;
 	enum report_format forced = REPORT_FMT_UNKNOWN;
 	int have_time = 0, no_expectations = 0;
+	const char *measurements = NULL;
 
 	memset(&o, 0, sizeof(o));
 	for (int i = 1; i < argc; i++) {
@@ -308,10 +313,16 @@ static int cmd_verify(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return usage(stdout, EXIT_OK);
 		int pr = report_policy_parse(&o, a, i + 1 < argc ? argv[i + 1] : NULL, "cvminit report verify");
+		if (pr == 0)
+			pr = report_extra_parse(&o, a, i + 1 < argc ? argv[i + 1] : NULL, "cvminit report verify");
 		if (pr < 0)
 			return EXIT_USAGE;
 		if (pr > 0) {
 			i += pr - 1;
+		} else if (!strcmp(a, "--measurements")) {
+			if (need_arg(i, argc, argv))
+				return usage(stderr, EXIT_USAGE);
+			measurements = argv[++i];
 		} else if (!strcmp(a, "--no-expectations")) {
 			no_expectations = 1;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -379,9 +390,14 @@ static int cmd_verify(int argc, char **argv)
 	if (rc)
 		return rc;
 	int has_rtmr = o.has_rtmr[0] | o.has_rtmr[1] | o.has_rtmr[2] | o.has_rtmr[3];
-	if (f == REPORT_FMT_SNP && has_rtmr) {
+	if (no_expectations && measurements) {
+		fprintf(stderr, "cvminit report verify: --no-expectations contradicts --measurements\n");
+		rc = EXIT_USAGE;
+	} else if (f == REPORT_FMT_SNP && has_rtmr) {
 		fprintf(stderr, "cvminit report verify: --expect-rtmrN is for TDX; this is an SEV-SNP report\n");
 		rc = EXIT_USAGE;
+	} else if (measurements && (rc = report_measurements_apply(measurements, f, &o, "cvminit report verify"))) {
+		/* report_measurements_apply said why */
 	} else if (!no_expectations && report_require_expectations(f, &o, "cvminit report verify")) {
 		fprintf(stderr, "cvminit report verify: (--no-expectations checks signatures and policy only, for "
 				"inspection)\n");

@@ -358,8 +358,10 @@ static int expect(const char *field, const uint8_t *got, const uint8_t *want, si
 	return EXIT_OK;
 }
 
+/* extra: the report's field for each report_extra_defs entry, NULL when
+ * this format has none (an expectation of it is then a usage error). */
 static int check_expectations(const char *mname, const uint8_t *meas, const uint8_t (*rtmr)[48],
-			      const uint8_t *rdata, const struct verify_opts *o)
+			      const uint8_t *rdata, const uint8_t *const extra[EXP__COUNT], const struct verify_opts *o)
 {
 	static const char *const rtmr_name[4] = { "RTMR0", "RTMR1", "RTMR2", "RTMR3" };
 	int rc;
@@ -369,6 +371,16 @@ static int check_expectations(const char *mname, const uint8_t *meas, const uint
 	for (int i = 0; i < 4; i++)
 		if (o->has_rtmr[i] && (rc = expect(rtmr_name[i], rtmr[i], o->rtmr[i], 48, o)))
 			return rc;
+	for (int i = 0; i < EXP__COUNT; i++) {
+		const struct report_extra_def *d = &report_extra_defs[i];
+		if (!o->has_extra[i])
+			continue;
+		if (!extra[i])
+			return verify_fail(EXIT_USAGE, "%s (%s) is not a field of this report (%s)", d->flag, d->field,
+					   d->tdx ? "TDX only" : "SEV-SNP only");
+		if ((rc = expect(d->field, extra[i], o->extra[i], d->len, o)))
+			return rc;
+	}
 	if (o->has_report_data && (rc = expect("REPORT_DATA", rdata, o->report_data, 64, o)))
 		return rc;
 	return EXIT_OK;
@@ -564,7 +576,10 @@ static int verify_snp(const uint8_t *buf, size_t len, const struct verify_opts *
 	/* 4. policy, 5. expectations */
 	if ((rc = snp_policy_check(&r, o)))
 		goto out;
-	if ((rc = check_expectations("MEASUREMENT", r.measurement, NULL, r.report_data, o)))
+	const uint8_t *const extra[EXP__COUNT] = { [EXP_HOST_DATA] = r.host_data, [EXP_ID_KEY_DIGEST] = r.id_key_digest,
+						   [EXP_AUTHOR_KEY_DIGEST] = r.author_key_digest,
+						   [EXP_FAMILY_ID] = r.family_id, [EXP_IMAGE_ID] = r.image_id };
+	if ((rc = check_expectations("MEASUREMENT", r.measurement, NULL, r.report_data, extra, o)))
 		goto out;
 	if (r.trailing)
 		verify_note(o, "%zu bytes after the report were ignored", r.trailing);
@@ -729,7 +744,9 @@ static int verify_tdx_quote(const uint8_t *buf, size_t len, const struct verify_
 	/* 5. policy, 6. expectations */
 	if ((rc = tdx_policy_check(q.body.td_attributes, q.body.xfam, q.body.tee_tcb_svn, o)))
 		goto out;
-	if ((rc = check_expectations("MRTD", q.body.mr_td, q.body.rtmr, q.body.report_data, o)))
+	const uint8_t *const extra[EXP__COUNT] = { [EXP_MRCONFIGID] = q.body.mr_config_id,
+						   [EXP_MROWNER] = q.body.mr_owner };
+	if ((rc = check_expectations("MRTD", q.body.mr_td, q.body.rtmr, q.body.report_data, extra, o)))
 		goto out;
 	if (q.trailing)
 		verify_note(o, "%zu bytes after the quote were ignored", q.trailing);
@@ -771,7 +788,8 @@ static int verify_tdreport(const uint8_t *buf, size_t len, const struct verify_o
 	verify_ok(o, "TEE_TCB_INFO_HASH and TEE_INFO_HASH match their structures");
 	if ((rc = tdx_policy_check(t.td_attributes, t.xfam, t.tee_tcb_svn, o)))
 		return rc;
-	if ((rc = check_expectations("MRTD", t.mr_td, t.rtmr, t.report_data, o)))
+	const uint8_t *const extra[EXP__COUNT] = { [EXP_MRCONFIGID] = t.mr_config_id, [EXP_MROWNER] = t.mr_owner };
+	if ((rc = check_expectations("MRTD", t.mr_td, t.rtmr, t.report_data, extra, o)))
 		return rc;
 	return verify_fail(EXIT_REPORT_SIGNATURE,
 		    "a TDREPORT is not authenticated off its platform (its MAC key stays in the TDX module): verify a quote");
@@ -789,12 +807,21 @@ int report_verify(enum report_format f, const uint8_t *buf, size_t len, const st
 
 int report_require_expectations(enum report_format f, const struct verify_opts *o, const char *who)
 {
+	for (int i = 0; i < EXP__COUNT; i++)
+		if (o->has_extra[i] && report_extra_defs[i].tdx != (f != REPORT_FMT_SNP)) {
+			fprintf(stderr, "%s: %s (%s) is for %s; this is a%s %s\n", who, report_extra_defs[i].flag,
+				report_extra_defs[i].field, report_extra_defs[i].tdx ? "TDX" : "SEV-SNP",
+				f == REPORT_FMT_SNP ? "n" : "", f == REPORT_FMT_SNP ? "SEV-SNP report" : "TDX report");
+			return EXIT_USAGE;
+		}
 	if (f == REPORT_FMT_SNP) {
 		if (o->has_measurement)
 			return EXIT_OK;
 		fprintf(stderr,
-			"%s: no expected MEASUREMENT: any image on genuine hardware would pass. Give --expect-measurement "
-			"HEX, the launch measurement published for the image (cvminit measure)\n",
+			"%s: no expected MEASUREMENT: any image on genuine hardware would pass. Give --measurements "
+			"measurements.json with an snp object (cvminit measure ... --snp-ovmf OVMF.fd --vcpus N --vcpu-type "
+			"NAME --kernel FILE predicts it) or --expect-measurement HEX, the launch measurement published for the "
+			"image\n",
 			who);
 		return EXIT_USAGE;
 	}
@@ -802,8 +829,9 @@ int report_require_expectations(enum report_format f, const struct verify_opts *
 		return EXIT_OK;
 	fprintf(stderr,
 		"%s: missing expected%s%s%s: MRTD covers only the firmware; under measured direct boot the kernel is in "
-		"RTMR1 and the command line and initrd in RTMR2. Give --expect-measurement (MRTD), --expect-rtmr1 and "
-		"--expect-rtmr2, the values published for the image (cvminit measure)\n",
+		"RTMR1 and the command line and initrd in RTMR2. Give --measurements measurements.json with a tdx object "
+		"holding mrtd, rtmr1 and rtmr2 (cvminit measure predicts them) or --expect-measurement (MRTD), "
+		"--expect-rtmr1 and --expect-rtmr2, the values published for the image\n",
 		who, o->has_measurement ? "" : " MRTD", o->has_rtmr[1] ? "" : " RTMR1", o->has_rtmr[2] ? "" : " RTMR2");
 	return EXIT_USAGE;
 }
