@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "crypto/hash.h"
+#include "crypto/tpm2_util.h"
 #include "init/config.h"
 
 /* Per-slot keys: P<N>_<FIELD>. */
@@ -142,15 +142,8 @@ static int parse_hex(const char *v, uint8_t *out, size_t max, size_t *len)
 {
 	size_t n = strlen(v);
 
-	if (n == 0 || n % 2 || n / 2 > max)
+	if (n == 0 || n % 2 || n / 2 > max || tpm2_hex_decode(v, out, n / 2) < 0)
 		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned b;
-		if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]) ||
-		    sscanf(v + 2 * i, "%2x", &b) != 1)
-			return -1;
-		out[i] = (uint8_t)b;
-	}
 	*len = n / 2;
 	return 0;
 }
@@ -438,7 +431,7 @@ void layout_derive_uuid(const char *seed, const char *what, char out[40])
 	uint8_t d[32];
 
 	snprintf(in, sizeof(in), "cvminit-image:%s:%s", seed, what);
-	hash_sha256(in, strlen(in), d);
+	tpm2_hash(TPM2_HASH_SHA256, in, strlen(in), d);
 	d[6] = (uint8_t)((d[6] & 0x0f) | 0x40); /* version 4 form */
 	d[8] = (uint8_t)((d[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 	snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", d[0], d[1], d[2], d[3],
@@ -634,7 +627,7 @@ int layout_check(struct img_layout *l, char *err, size_t errlen)
 			if (!p->salt_len) {
 				/* a fixed salt per volume: root hashes are reproducible */
 				snprintf(what, sizeof(what), "cvminit-image:%s:verity-salt:%d:%s", l->seed, n, p->name);
-				hash_sha256(what, strlen(what), p->salt);
+				tpm2_hash(TPM2_HASH_SHA256, what, strlen(what), p->salt);
 				p->salt_len = 32;
 			}
 			if (!p->verity_uuid[0]) {
