@@ -12,3 +12,20 @@ UNIT_LIBS_image_layout := -lmbedcrypto
 # Build, verify, tamper, reproduce: the tool on real files (no root, no dm).
 CHECK_SUITES += image/test-image.sh
 CHECK_DEPS += $(B)/cvminit
+
+# The OEM pipeline in one step (image/oem-build.sh): layout + directories ->
+# disk, cvminit.conf, initramfs, measurements.json, then `cvminit image verify`.
+#   make oem-image OEM_LAYOUT=my/layout.conf OEM_CONFIG=my/base.conf [OEM_OUT=build/oem]
+#                  [OEM_CMDLINE="console=ttyS0"] [OEM_MODULES=virtio_blk,...]
+# Without OEM_LAYOUT/OEM_CONFIG: the test layout of tests/data/image.
+OEM_LAYOUT ?= tests/data/image/layout.conf
+OEM_CONFIG ?= tests/data/image/base.conf
+OEM_OUT ?= $(B)/oem
+OEM_CMDLINE ?=
+OEM_KMODDIR ?=
+OEM_MODULES ?=
+.PHONY: oem-image
+oem-image: $(B)/cvminit $(B)/init
+	@image/oem-build.sh --layout '$(OEM_LAYOUT)' --config '$(OEM_CONFIG)' --out '$(OEM_OUT)' --init $(B)/init \
+		$(if $(OEM_CMDLINE),--cmdline '$(OEM_CMDLINE)') \
+		$(if $(OEM_MODULES),--kernel-modules "$${OEM_KMODDIR:-$$(qemu-tests/kernel.sh)/lib/modules/$$(qemu-tests/kernel.sh kver)}" --modules '$(OEM_MODULES)')

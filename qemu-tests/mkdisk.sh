@@ -1,8 +1,10 @@
 #!/bin/bash
 # Builds the six-partition GPT test disk of DESIGN.md as a raw image, with no
-# loop devices, device-mapper or root privileges: each partition is built as a
-# file (mkfs.ext4 -d / mkfs.vfat, or a prebuilt image), then laid out with
-# sgdisk and copied in with dd conv=notrunc.
+# loop devices, device-mapper or root privileges: a thin front end of
+# `cvminit image build` (image/README.md). It stages each partition's tree,
+# turns the options below into a layout (POLICY=test, every identifier fixed)
+# and lets the tool make the partitions and the GPT; Debian's veritysetup and
+# cryptsetup stay as independent checkers (--verify).
 #
 #   qemu-tests/mkdisk.sh --out DISK.img --standin build/standin [options]
 #
@@ -40,16 +42,15 @@
 #   --quiet               no summary line
 #
 # Protected slots (2..6; the content is the ext4 above, built first):
-#   --verity N            dm-verity, hash tree appended inside the partition:
-#                         veritysetup format --hash-offset=<ext4 size>
-#                         --data-blocks=<ext4 size/4096> (sha256, 4096/4096,
+#   --verity N            dm-verity, hash tree appended inside the partition
+#                         (hash area at the ext4 size; sha256, 4096/4096,
 #                         superblock on); the partition is data + tree
 #   --verity-hash N=M     dm-verity with the tree on its own partition, slot M
 #                         (7 or 8; PARTLABEL <label of N>-verity, PARTUUID
 #                         c7a11e00-0000-4000-8000-00000000000M unless --name/--partuuid M=)
 #   --verity-salt N=HEX   pin the salt (default: a fixed salt per slot, the
 #                         SHA-256 of "cvminit-test-verity-salt-N", so root hashes
-#                         are reproducible); "random" lets veritysetup pick one
+#                         are reproducible); "random": 32 random bytes
 #   --luks N=PASSFILE     LUKS2, a passphrase keyslot: the first line of PASSFILE
 #                         (without its newline: what is typed at the prompt),
 #                         Argon2id with TCG-sized costs (32 MiB, 4 iterations, 1 thread)
@@ -58,14 +59,10 @@
 #                         PBKDF2 with 1000 iterations (a high-entropy key, like a
 #                         TPM-sealed one); with --luks as well it is keyslot 0 and the
 #                         passphrase keyslot 1
-#   LUKS2 is made offline, without device-mapper: mkfs.ext4 -d into a file of
-#   --size MiB, grown by 32 MiB, then cryptsetup reencrypt --encrypt
-#   --type luks2 --reduce-device-size 32M (aes-xts-plain64, 512-bit key,
-#   16 MiB header: the data segment starts at 16 MiB; fixed UUID
-#   c7a11e00-1000-4000-8000-00000000000N unless --luks-uuid). Every cryptsetup call has
-#   --disable-locks: its locks live in the host's /run/cryptsetup, keyed by the
-#   LUKS UUID, so parallel scenarios building the same fixed UUIDs would collide
-#   ("Reencryption process is already running"); each image here is private.
+#   LUKS2 is made offline, without device-mapper, by libcryptsetup: the ext4
+#   at the 16 MiB data offset, the header in front of it, the data encrypted in
+#   place (aes-xts-plain64, 512-bit key; fixed UUID
+#   c7a11e00-1000-4000-8000-00000000000N unless --luks-uuid).
 # Besides DISK.img it writes DISK.img.layout, one line per partition:
 #   N LABEL START_BYTES SIZE_BYTES PARTUUID
 # so scenarios can tamper with a byte of a partition in place, and for each
@@ -73,10 +70,10 @@
 #   DISK.img.verity-N   ROOTHASH HASH (appended | PARTLABEL=...) HASH_OFFSET SALT
 #                       DATA_BLOCKS HASH_BLOCKS HASH_SLOT (only for a separate tree) UUID
 #   DISK.img.luks-N     UUID DATA_OFFSET (= header size) KEYSLOTS (e.g. "0:keyfile 1:passphrase")
-#                       CIPHER EXT4_SIZE
+#                       CIPHER EXT4_SIZE VOLUME_KEY_PIN (p3, p5)
 #
-# Deterministic where cheap: fixed disk GUID, PARTUUIDs, filesystem UUIDs and
-# hash seeds, E2FSPROGS_FAKE_TIME and file times from SOURCE_DATE_EPOCH.
+# Deterministic: fixed disk GUID, PARTUUIDs, filesystem UUIDs and hash seeds,
+# every file-system time from SOURCE_DATE_EPOCH (the tool pins them).
 set -euo pipefail
 
 prog=mkdisk.sh
