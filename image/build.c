@@ -283,14 +283,10 @@ static int build_luks(struct build *b, int n, const char *file)
 	if (!mode)
 		return -EINVAL;
 	*mode++ = '\0';
-	r = secret_new(&vk, 512);
-	if (r == 0)
-		r = secret_new(&pass, 8192);
-	if (r == 0)
-		r = secret_new(&key, 8192);
-	if (r < 0) {
+	if (secret_new(&vk, 512) < 0 || secret_new(&pass, 8192) < 0 || secret_new(&key, 8192) < 0 || !vk || !pass ||
+	    !key) {
 		fprintf(stderr, "cvminit image: cannot allocate locked memory\n");
-		return r;
+		return -ENOMEM;
 	}
 	if (p->pass_file[0] && (r = image_read_key(p->pass_file, 1, pass)) < 0) {
 		fprintf(stderr, "cvminit image: P%d_LUKS_PASSPHRASE_FILE: %s: cannot read a passphrase (empty or over 8 KiB?)\n",

@@ -87,32 +87,33 @@ static int read_gpt(struct vstate *s)
 		return -EIO;
 	const char *g = strstr(out, "Disk identifier (GUID): ");
 	if (g)
-		sscanf(g + 24, "%39s", s->disk_guid);
+		sscanf(g + 24, "%39s", s->disk_guid); /* a word, not a number */
 	lower(s->disk_guid);
 	const char *t = strstr(out, "Number  Start (sector)");
 	if (!t)
 		return 0;
 	t = strchr(t, '\n');
 	while (t && *++t && s->nparts < MAX_GPT) {
-		int num;
-		if (sscanf(t, "%d", &num) == 1) {
+		char *end;
+		long num = strtol(t, &end, 10);
+		if (end != t && num > 0 && num <= MAX_GPT) {
 			static char info[8192];
 			char nbuf[8];
 			unsigned long long first = 0, last = 0;
 			struct gpt_part *p = &s->part[s->nparts];
-			snprintf(nbuf, sizeof(nbuf), "%d", num);
+			snprintf(nbuf, sizeof(nbuf), "%ld", num);
 			const char *pi[] = { "sgdisk", "-i", nbuf, s->disk, NULL };
 			if (image_run_capture(pi, info, sizeof(info)) == 0) {
 				const char *f;
-				p->num = num;
+				p->num = (int)num;
 				if ((f = strstr(info, "Partition GUID code: ")))
 					sscanf(f + 21, "%39s", p->type);
 				if ((f = strstr(info, "Partition unique GUID: ")))
 					sscanf(f + 23, "%39s", p->uuid);
 				if ((f = strstr(info, "First sector: ")))
-					sscanf(f + 14, "%llu", &first);
+					first = strtoull(f + 14, NULL, 10);
 				if ((f = strstr(info, "Last sector: ")))
-					sscanf(f + 13, "%llu", &last);
+					last = strtoull(f + 13, NULL, 10);
 				if ((f = strstr(info, "Partition name: '"))) {
 					const char *e = strchr(f + 17, '\'');
 					size_t len = e ? (size_t)(e - f - 17) : 0;
@@ -223,9 +224,10 @@ static void verify_verity(struct vstate *s, const struct boot_plan *plan, int v)
 		crypt_free(cd);
 		return;
 	}
-	int fmt_ok = !strcmp(info.hash_name, "sha256") && info.hash_type == 1 && info.data_block_size == 4096 &&
+	int fmt_ok = info.hash_name && !strcmp(info.hash_name, "sha256") && info.hash_type == 1 && info.data_block_size == 4096 &&
 		     info.hash_block_size == 4096;
-	verdict(s, fmt_ok, "verity: %s: superblock format %s, type %u, blocks %u/%u%s", vp->label, info.hash_name,
+	verdict(s, fmt_ok, "verity: %s: superblock format %s, type %u, blocks %u/%u%s", vp->label,
+		info.hash_name ? info.hash_name : "?",
 		info.hash_type, info.data_block_size, info.hash_block_size, fmt_ok ? "" : " (want sha256, 1, 4096/4096)");
 	struct verity_geometry g = { vp->label, "hash", "data", cfg_defs[pv->hash_appended ? offkey[v] : sizekey[v]].name,
 				     pv->hash_appended ? pv->hash_offset : pv->data_size, info.data_size, dp->bytes };
@@ -306,10 +308,8 @@ static void verify_luks(struct vstate *s, const struct boot_plan *plan, int v)
 	struct crypt_device *cd = NULL;
 	uint8_t pin[32];
 	char event[VOLUME_KEY_EVENT_MAX];
-	if (r == 0)
-		r = secret_new(&key, 8192);
-	if (r == 0)
-		r = secret_new(&vk, 512);
+	if (r == 0 && (secret_new(&key, 8192) < 0 || secret_new(&vk, 512) < 0 || !key || !vk))
+		r = -ENOMEM;
 	if (r == 0)
 		r = image_read_key(s->key_file[v], s->key_kind[v] == 'p', key);
 	if (r == 0)
