@@ -9,7 +9,9 @@
 # - two builds from two copies of the inputs in different directories, with a
 #   different umask, time zone and file times, give the same verity
 #   partitions, GPT and configuration fragment (and, with the fixed volume key
-#   of p3, the same p3 ciphertext).
+#   of p3, the same p3 ciphertext);
+# - image/oem-build.sh twice: the same pins, cvminit.conf, initramfs and
+#   measurements.json byte for byte (volume keys fixed).
 #
 #   image/test-image.sh [CVMINIT]      CVMINIT defaults to build/cvminit
 # Prints "ok - image/<case>" / "not ok - image/<case>"; exits 1 on any failure.
@@ -209,6 +211,26 @@ if ! cmp -s "$A/pins.conf" "$work/seed/pins.conf" && ! cmp -s <(head -c 17408 "$
 	ok reproducible-control
 else
 	not_ok reproducible-control "another SEED gave the same GPT or configuration"
+fi
+
+# ---- the one-step pipeline: same inputs, same disk pins, conf, initramfs, measurements
+# (p5 gets a fixed volume key too, so nothing random reaches the configuration)
+if [ -f "$repo/build/init" ]; then
+	{ cat "$data/layout.conf"; echo "P5_LUKS_VOLUME_KEY_FILE=root.vk"; } > "$data/.fixed.conf"
+	why=()
+	for d in p1 p2; do
+		(umask 077 && cd "$work" && TZ=America/Denver CVMINIT=$tool "$repo/image/oem-build.sh" --layout "$data/.fixed.conf" \
+			--config "$data/base.conf" --out "$work/$d" --init "$repo/build/init" \
+			--cmdline "console=ttyS0 cvminit.debug=no" >"$work/$d.log" 2>&1) || why+=("oem-build.sh $d failed: $(tail -n 3 "$work/$d.log")")
+	done
+	rm -f "$data/.fixed.conf"
+	for f in pins.conf cvminit.conf initramfs.img measurements.json; do
+		cmp -s "$work/p1/$f" "$work/p2/$f" || why+=("$f differs")
+	done
+	grep -q 'oem-build: 30 ok, 0 FAIL' "$work/p1.log" || why+=("image verify in the pipeline: $(grep 'oem-build:' "$work/p1.log" | head -n 1)")
+	if [ ${#why[@]} = 0 ]; then ok pipeline-reproducible; else not_ok pipeline-reproducible "${why[@]}"; fi
+else
+	not_ok pipeline-reproducible "build/init missing: run make first"
 fi
 
 exit $failed
