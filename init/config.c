@@ -1,6 +1,7 @@
 #include "init/config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,8 +349,8 @@ static int set_value(struct cvm_config *cfg, int id, const char *value, enum cfg
 	return 0;
 }
 
-int config_parse_file(struct cvm_config *cfg, const char *text, size_t len, const char *name, char *err,
-		      size_t errlen)
+int config_lex(const char *text, size_t len, const char *name, const struct config_lexer *lx, void *ctx, char *err,
+	       size_t errlen)
 {
 	unsigned lineno = 0;
 	const char *p = text, *end = text + len;
@@ -363,9 +364,9 @@ int config_parse_file(struct cvm_config *cfg, const char *text, size_t len, cons
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
 		const char *k, *eq;
-		char value[CONFIG_VALUE_MAX + 1];
+		char key[64], value[CONFIG_VALUE_MAX + 1];
 		const char *why = NULL;
-		int id, r;
+		int r;
 
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", name, lineno);
@@ -407,27 +408,66 @@ int config_parse_file(struct cvm_config *cfg, const char *text, size_t len, cons
 				snprintf(err, errlen, "%s: expected KEY=value (KEY in A-Z, 0-9, _)", where);
 			return -EINVAL;
 		}
-		id = find_key(k, (size_t)(eq - k));
-		if (id < 0) {
+		if (eq - k >= (ptrdiff_t)sizeof(key)) {
 			snprintf(err, errlen, "%s:%u: unknown key %.*s", name, lineno, (int)(eq - k), k);
 			return -EINVAL;
 		}
-		if (cfg->src[id] == CS_FILE) {
-			snprintf(err, errlen, "%s: duplicate key (first set on line %u)", where, cfg->line[id]);
-			return -EINVAL;
-		}
+		memcpy(key, k, (size_t)(eq - k));
+		key[eq - k] = '\0';
+		r = lx->key(ctx, key, lineno, where, err, errlen);
+		if (r < 0)
+			return r;
 		r = parse_value(eq + 1, le, value, sizeof(value), &why);
 		if (r < 0) {
 			snprintf(err, errlen, "%s: %s", where, why);
 			return -EINVAL;
 		}
-		/* The key is already in `where`, and config_validate names it again. */
-		snprintf(where, sizeof(where), "%s:%u", name, lineno);
-		r = set_value(cfg, id, value, CS_FILE, lineno, err, errlen, where);
+		r = lx->set(ctx, key, value, lineno, err, errlen);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+struct file_ctx {
+	struct cvm_config *cfg;
+	const char *name;
+	int id;
+};
+
+static int file_key(void *vctx, const char *key, unsigned line, const char *where, char *err, size_t errlen)
+{
+	struct file_ctx *fc = vctx;
+
+	fc->id = find_key(key, strlen(key));
+	if (fc->id < 0) {
+		snprintf(err, errlen, "%s:%u: unknown key %s", fc->name, line, key);
+		return -EINVAL;
+	}
+	if (fc->cfg->src[fc->id] == CS_FILE) {
+		snprintf(err, errlen, "%s: duplicate key (first set on line %u)", where, fc->cfg->line[fc->id]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int file_set(void *vctx, const char *key, const char *value, unsigned line, char *err, size_t errlen)
+{
+	struct file_ctx *fc = vctx;
+	char where[160];
+
+	/* config_validate names the key itself. */
+	snprintf(where, sizeof(where), "%s:%u", fc->name, line);
+	return set_value(fc->cfg, fc->id, value, CS_FILE, line, err, errlen, where);
+}
+
+int config_parse_file(struct cvm_config *cfg, const char *text, size_t len, const char *name, char *err,
+		      size_t errlen)
+{
+	static const struct config_lexer lx = { file_key, file_set };
+	struct file_ctx fc = { cfg, name, -1 };
+
+	return config_lex(text, len, name, &lx, &fc, err, errlen);
 }
 
 int config_parse_cmdline(struct cvm_config *cfg, const char *cmdline, char *err, size_t errlen)

@@ -59,6 +59,17 @@ void config_defaults(struct cvm_config *cfg);
  * returns -EINVAL (or -E2BIG for a too-large file). */
 int config_parse_file(struct cvm_config *cfg, const char *text, size_t len, const char *name,
 		      char *err, size_t errlen);
+/* The lexer of that file, for other files in the same syntax (the image
+ * layout): each KEY=value line calls key() with the key (A-Z, 0-9, _; where
+ * is "<name>:<line>: <KEY>" for messages), then, once the value is lexed
+ * (bare, "double" or 'single' quoted, never expanded), set(). Line-level
+ * errors are config_parse_file's. 0, or the first negative return. */
+struct config_lexer {
+	int (*key)(void *ctx, const char *key, unsigned line, const char *where, char *err, size_t errlen);
+	int (*set)(void *ctx, const char *key, const char *value, unsigned line, char *err, size_t errlen);
+};
+int config_lex(const char *text, size_t len, const char *name, const struct config_lexer *lx, void *ctx, char *err,
+	       size_t errlen);
 /* Applies allow-listed cvminit.* parameters from the kernel command line. */
 int config_parse_cmdline(struct cvm_config *cfg, const char *cmdline, char *err, size_t errlen);
 /* Checks one value against its key's type; 0 or -EINVAL with err filled. */

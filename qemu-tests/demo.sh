@@ -6,9 +6,10 @@
 # lands in build/demo/.
 #
 # The disk is the six-partition disk of DESIGN.md with its protections, made
-# by Debian's tools and checked by them before the boot (mkdisk.sh --verify):
-#   p2 boot    dm-verity (veritysetup format, tree appended)
-#   p3 root    LUKS2 (cryptsetup reencrypt --encrypt), opened with a key file
+# by `cvminit image build` (through mkdisk.sh) and checked by Debian's tools
+# before the boot (mkdisk.sh --verify):
+#   p2 boot    dm-verity (tree appended)
+#   p3 root    LUKS2 (encrypted offline by libcryptsetup), opened with a key file
 #              the test build carries in the initramfs
 #   p4 config  dm-verity, fully verified by cvminit before activation
 #   p5 jobs    LUKS2, opened with the passphrase typed at the console prompt
@@ -48,7 +49,7 @@ need() {
 }
 need "$STANDIN"
 
-echo "demo: building the protected demo disk (build/demo/disk.img) with veritysetup/cryptsetup"
+echo "demo: building the protected demo disk (build/demo/disk.img) with cvminit image build"
 protected_disk --verify
 echo "demo: checked with Debian's tools: veritysetup verify (p2, p4), cryptsetup luksDump +"
 echo "      open --test-passphrase (p3 key file, p5 passphrase)"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Builds the six-partition GPT test disk of DESIGN.md as a raw image, with no
-# loop devices, device-mapper or root privileges: each partition is built as a
-# file (mkfs.ext4 -d / mkfs.vfat, or a prebuilt image), then laid out with
-# sgdisk and copied in with dd conv=notrunc.
+# loop devices, device-mapper or root privileges: a thin front end of
+# `cvminit image build` (image/README.md). It stages each partition's tree,
+# turns the options below into a layout (POLICY=test, every identifier fixed)
+# and lets the tool make the partitions and the GPT; Debian's veritysetup and
+# cryptsetup stay as independent checkers (--verify).
 #
 #   qemu-tests/mkdisk.sh --out DISK.img --standin build/standin [options]
 #
@@ -40,16 +42,15 @@
 #   --quiet               no summary line
 #
 # Protected slots (2..6; the content is the ext4 above, built first):
-#   --verity N            dm-verity, hash tree appended inside the partition:
-#                         veritysetup format --hash-offset=<ext4 size>
-#                         --data-blocks=<ext4 size/4096> (sha256, 4096/4096,
+#   --verity N            dm-verity, hash tree appended inside the partition
+#                         (hash area at the ext4 size; sha256, 4096/4096,
 #                         superblock on); the partition is data + tree
 #   --verity-hash N=M     dm-verity with the tree on its own partition, slot M
 #                         (7 or 8; PARTLABEL <label of N>-verity, PARTUUID
 #                         c7a11e00-0000-4000-8000-00000000000M unless --name/--partuuid M=)
 #   --verity-salt N=HEX   pin the salt (default: a fixed salt per slot, the
 #                         SHA-256 of "cvminit-test-verity-salt-N", so root hashes
-#                         are reproducible); "random" lets veritysetup pick one
+#                         are reproducible); "random": 32 random bytes
 #   --luks N=PASSFILE     LUKS2, a passphrase keyslot: the first line of PASSFILE
 #                         (without its newline: what is typed at the prompt),
 #                         Argon2id with TCG-sized costs (32 MiB, 4 iterations, 1 thread)
@@ -58,14 +59,10 @@
 #                         PBKDF2 with 1000 iterations (a high-entropy key, like a
 #                         TPM-sealed one); with --luks as well it is keyslot 0 and the
 #                         passphrase keyslot 1
-#   LUKS2 is made offline, without device-mapper: mkfs.ext4 -d into a file of
-#   --size MiB, grown by 32 MiB, then cryptsetup reencrypt --encrypt
-#   --type luks2 --reduce-device-size 32M (aes-xts-plain64, 512-bit key,
-#   16 MiB header: the data segment starts at 16 MiB; fixed UUID
-#   c7a11e00-1000-4000-8000-00000000000N unless --luks-uuid). Every cryptsetup call has
-#   --disable-locks: its locks live in the host's /run/cryptsetup, keyed by the
-#   LUKS UUID, so parallel scenarios building the same fixed UUIDs would collide
-#   ("Reencryption process is already running"); each image here is private.
+#   LUKS2 is made offline, without device-mapper, by libcryptsetup: the ext4
+#   at the 16 MiB data offset, the header in front of it, the data encrypted in
+#   place (aes-xts-plain64, 512-bit key; fixed UUID
+#   c7a11e00-1000-4000-8000-00000000000N unless --luks-uuid).
 # Besides DISK.img it writes DISK.img.layout, one line per partition:
 #   N LABEL START_BYTES SIZE_BYTES PARTUUID
 # so scenarios can tamper with a byte of a partition in place, and for each
@@ -73,10 +70,10 @@
 #   DISK.img.verity-N   ROOTHASH HASH (appended | PARTLABEL=...) HASH_OFFSET SALT
 #                       DATA_BLOCKS HASH_BLOCKS HASH_SLOT (only for a separate tree) UUID
 #   DISK.img.luks-N     UUID DATA_OFFSET (= header size) KEYSLOTS (e.g. "0:keyfile 1:passphrase")
-#                       CIPHER EXT4_SIZE
+#                       CIPHER EXT4_SIZE VOLUME_KEY_PIN (p3, p5)
 #
-# Deterministic where cheap: fixed disk GUID, PARTUUIDs, filesystem UUIDs and
-# hash seeds, E2FSPROGS_FAKE_TIME and file times from SOURCE_DATE_EPOCH.
+# Deterministic: fixed disk GUID, PARTUUIDs, filesystem UUIDs and hash seeds,
+# every file-system time from SOURCE_DATE_EPOCH (the tool pins them).
 set -euo pipefail
 
 prog=mkdisk.sh
@@ -84,7 +81,7 @@ die() { echo "$prog: $*" >&2; exit 1; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 t0=$EPOCHREALTIME
 
-for t in sgdisk mkfs.ext4 mkfs.vfat debugfs dd truncate sha256sum; do
+for t in sgdisk mkfs.ext4 mkfs.vfat debugfs sha256sum; do
 	command -v "$t" >/dev/null || die "$t not found: run deps/install-tools.sh"
 done
 
@@ -188,10 +185,6 @@ for n in 7 8; do
 	if [ -z "${VHASH[$n]}" ] && [ -z "${IMAGE[$n]}" ]; then OMIT[$n]=1; fi
 	[ -n "${LABEL[$n]}" ] || LABEL[$n]=cvm-extra-$n
 done
-if [ "$protected" = 1 ]; then
-	command -v veritysetup >/dev/null && command -v cryptsetup >/dev/null ||
-		die "veritysetup/cryptsetup not found: run deps/install-tools.sh (package cryptsetup-bin)"
-fi
 
 if [ -n "$parts_dir" ]; then
 	mkdir -p "$parts_dir"; work=$(mktemp -d "$parts_dir/.mkdisk.XXXXXX")
@@ -226,9 +219,110 @@ for a in ${ADDS[@]+"${ADDS[@]}"}; do
 	cp -a "$src" "$work/tree$n/$dest"
 done
 
-# run LOG CMD...: runs CMD in $work (cryptsetup reencrypt writes a temporary
-# LUKS2-temp-<uuid>.new header into its working directory), its output in
-# $work/LOG; on failure shows it and stops.
+# The disk itself: a layout for `cvminit image build` (image/README.md), which
+# makes every partition (ext4 from the staged trees, dm-verity and LUKS2 through
+# libcryptsetup, the GPT through sgdisk) and reports the facts this script's
+# callers read.
+CVMINIT=${CVMINIT:-$(cd "$(dirname "$0")/.." && pwd)/build/cvminit}
+[ -x "$CVMINIT" ] || die "$CVMINIT not found (make build/cvminit)"
+layout=$work/layout.conf
+{
+	echo "POLICY=test"
+	echo "DISK_GUID=$DISK_GUID"
+	echo "EPOCH=$EPOCH"
+	for n in $SLOTS; do
+		[ "${OMIT[$n]}" = 1 ] && continue
+		echo "P${n}_NAME=\"${LABEL[$n]}\""
+		echo "P${n}_UUID=${PUUID[$n]}"
+		echo "P${n}_TYPE=${PTYPE[$n]}"
+		case $n in 2) echo "P2_ROLE=boot" ;; 3) echo "P3_ROLE=root" ;; 4) echo "P4_ROLE=config" ;;
+			5) echo "P5_ROLE=jobs" ;; 6) echo "P6_ROLE=data" ;; esac
+		if [ -n "${IMAGE[$n]}" ]; then
+			echo "P${n}_IMAGE=\"$(readlink -f "${IMAGE[$n]}")\""
+			continue
+		fi
+		[ -n "${VHASH[$n]}" ] && continue   # the tree of slot VHASH[n]
+		echo "P${n}_SIZE=${SIZE[$n]}M"
+		if [ "$n" = 1 ]; then
+			echo "P1_FS=vfat"; echo "P1_FS_UUID=c7a11e01"; echo "P1_FS_LABEL=ESP"
+			continue
+		fi
+		# times are pinned by the tool; modes and owners stay as staged
+		echo "P${n}_DIR=\"$work/tree$n\""
+		echo "P${n}_FS_UUID=f5f5f5f5-0000-4000-8000-00000000000$n"
+		echo "P${n}_FS_LABEL=\"${LABEL[$n]:0:16}\""
+		[ "$n" = 4 ] && echo "P4_LOST_FOUND=no"
+		if [ -n "${VERITY[$n]}" ]; then
+			echo "P${n}_PROTECTION=verity"
+			[ "${VERITY[$n]}" = appended ] || echo "P${n}_VERITY_HASH=P${VERITY[$n]}"
+			salt=${VSALT[$n]}
+			[ "$salt" = random ] && salt=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+			echo "P${n}_VERITY_SALT=$salt"
+			echo "P${n}_VERITY_UUID=c7a11e00-2000-4000-8000-00000000000$n"
+		elif [ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ]; then
+			echo "P${n}_PROTECTION=luks2"
+			echo "P${n}_LUKS_UUID=${LUKS_UUID[$n]:-c7a11e00-1000-4000-8000-00000000000$n}"
+			if [ -n "${LUKS_PASS[$n]}" ]; then
+				# the first line, without its newline: what is typed at the prompt
+				head -n 1 "${LUKS_PASS[$n]}" | tr -d '\n' > "$work/pass$n"
+				[ -s "$work/pass$n" ] || die "--luks $n: the passphrase in ${LUKS_PASS[$n]} is empty"
+				echo "P${n}_LUKS_PASSPHRASE_FILE=\"$work/pass$n\""
+				# TCG-sized Argon2id costs: 32 MiB, 4 iterations, 1 thread
+				echo "P${n}_LUKS_PBKDF=argon2id"
+				echo "P${n}_LUKS_PBKDF_MEMORY=32768"
+				echo "P${n}_LUKS_PBKDF_ITERATIONS=4"
+			fi
+			[ -z "${LUKS_KEY[$n]}" ] || echo "P${n}_LUKS_KEY_FILE=\"${LUKS_KEY[$n]}\""
+		fi
+	done
+} > "$layout"
+# the tree files' own times and modes go in as they are; mkfs.ext4 copies
+# them, and the tool pins atime/mtime/ctime to EPOCH
+mkdir -p "$work/parts"
+if ! "$CVMINIT" image build --layout "$layout" --out "$work/disk.img" --manifest-out "$work/manifest" \
+	--parts-dir "$work/parts" --quiet >"$work/image.log" 2>&1; then
+	cat "$work/image.log" >&2
+	die "cvminit image build failed (layout: see above)"
+fi
+declare -A M
+while IFS='=' read -r k v; do
+	v=${v#\"}; M[$k]=${v%\"}
+done < "$work/manifest"
+declare -A PIMG
+for n in $SLOTS; do
+	[ -n "${M[P${n}_NAME]:-}" ] || continue
+	if [ -n "${IMAGE[$n]}" ]; then PIMG[$n]=${IMAGE[$n]}; else PIMG[$n]=$work/parts/p$n.img; fi
+done
+
+# The per-slot facts files the scenarios read (see the header).
+for n in 2 3 4 5 6; do
+	if [ -n "${M[P${n}_VERITY_ROOTHASH]:-}" ]; then
+		hslot=${M[P${n}_VERITY_HASH_SLOT]}
+		{
+			echo "ROOTHASH=${M[P${n}_VERITY_ROOTHASH]}"
+			if [ "$hslot" = 0 ]; then echo "HASH=appended"; else echo "HASH=PARTLABEL=${LABEL[$hslot]}"; fi
+			echo "HASH_OFFSET=${M[P${n}_VERITY_HASH_OFFSET]}"
+			echo "SALT=${M[P${n}_VERITY_SALT]}"
+			echo "DATA_BLOCKS=${M[P${n}_VERITY_DATA_BLOCKS]}"
+			echo "HASH_BLOCKS=${M[P${n}_VERITY_HASH_BLOCKS]}"
+			[ "$hslot" = 0 ] || echo "HASH_SLOT=$hslot"
+			echo "UUID=${M[P${n}_VERITY_UUID]}"
+		} > "$work/verity-$n"
+	fi
+	if [ -n "${M[P${n}_LUKS_UUID]:-}" ]; then
+		{
+			echo "UUID=${M[P${n}_LUKS_UUID]}"
+			echo "DATA_OFFSET=${M[P${n}_LUKS_DATA_OFFSET]}"
+			echo "KEYSLOTS=\"${M[P${n}_LUKS_KEYSLOTS]}\""
+			echo "CIPHER=${M[P${n}_LUKS_CIPHER]}"
+			echo "EXT4_SIZE=${M[P${n}_CONTENT_BYTES]}"
+			[ -z "${M[P${n}_LUKS_VOLUME_KEY_PIN]:-}" ] || echo "VOLUME_KEY_PIN=${M[P${n}_LUKS_VOLUME_KEY_PIN]}"
+		} > "$work/luks-$n"
+	fi
+done
+
+# run LOG CMD...: runs CMD in $work, its output in $work/LOG; on failure shows
+# it and stops.
 run() {
 	local log=$work/$1; shift
 	(cd "$work" && "$@") >"$log" 2>&1 && return 0
@@ -236,93 +330,18 @@ run() {
 	die "failed: $*"
 }
 
-# verity_format N IMG: formats slot N's ext4 image for dm-verity (tree appended
-# to IMG, or in a new image for the hash slot) and writes $out.verity-N.
-verity_format() {
-	local n=$1 img=$2 size blocks salt=() hslot=${VERITY[$1]} himg offset info
-	size=$(stat -c %s "$img")
-	[ $((size % 4096)) = 0 ] || die "slot $n: data size $size is not a multiple of 4096"
-	blocks=$((size / 4096))
-	[ "${VSALT[$n]}" = random ] || salt=(--salt="${VSALT[$n]}")
-	if [ "$hslot" = appended ]; then
-		himg=$img offset=$size
-	else
-		himg=$work/p$hslot.img offset=0
-		: > "$himg"
-		PIMG[$hslot]=$himg
-	fi
-	run "verity$n.log" veritysetup format --hash=sha256 --data-block-size=4096 --hash-block-size=4096 \
-		--data-blocks="$blocks" --hash-offset="$offset" "${salt[@]}" \
-		--uuid="c7a11e00-2000-4000-8000-00000000000$n" "$img" "$himg"
-	info=$work/verity$n.log
-	local roothash vsalt hblocks
-	roothash=$(awk -F: '/^Root hash:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
-	vsalt=$(awk -F: '/^Salt:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
-	hblocks=$(awk -F: '/^Hash blocks:/ { gsub(/[ \t]/, "", $2); print $2 }' "$info")
-	[[ "$roothash" =~ ^[0-9a-f]{64}$ ]] || { cat "$info" >&2; die "slot $n: no root hash in veritysetup's output"; }
-	{
-		echo "ROOTHASH=$roothash"
-		if [ "$hslot" = appended ]; then echo "HASH=appended"; else echo "HASH=PARTLABEL=${LABEL[$hslot]}"; fi
-		echo "HASH_OFFSET=$offset"
-		echo "SALT=$vsalt"
-		echo "DATA_BLOCKS=$blocks"
-		echo "HASH_BLOCKS=$hblocks"
-		[ "$hslot" = appended ] || echo "HASH_SLOT=$hslot"
-		echo "UUID=c7a11e00-2000-4000-8000-00000000000$n"
-	} > "$work/verity-$n"
-}
-
-# luks_format N IMG: encrypts slot N's ext4 image in place (offline, no dm)
-# and writes $out.luks-N.
-luks_format() {
-	local n=$1 img=$2 fs_size first pass="" slots
-	local kdf_key=(--pbkdf pbkdf2 --pbkdf-force-iterations 1000)
-	local kdf_pass=(--pbkdf argon2id --pbkdf-memory 32768 --pbkdf-force-iterations 4 --pbkdf-parallel 1)
-	local uuid=${LUKS_UUID[$n]:-c7a11e00-1000-4000-8000-00000000000$n}
-	fs_size=$(stat -c %s "$img")
-	truncate -s $((fs_size + LUKS_REDUCE)) "$img"
-	if [ -n "${LUKS_PASS[$n]}" ]; then
-		pass=$work/pass$n
-		# the first line, without its newline: what is typed at the prompt
-		head -n 1 "${LUKS_PASS[$n]}" | tr -d '\n' > "$pass"
-		[ -s "$pass" ] || die "--luks $n: the passphrase in ${LUKS_PASS[$n]} is empty"
-	fi
-	if [ -n "${LUKS_KEY[$n]}" ]; then
-		first=(--key-file "${LUKS_KEY[$n]}" "${kdf_key[@]}"); slots="0:keyfile"
-	else
-		first=(--key-file "$pass" "${kdf_pass[@]}"); slots="0:passphrase"
-	fi
-	run "luks$n.log" cryptsetup reencrypt --disable-locks --batch-mode --encrypt --type luks2 \
-		--reduce-device-size "$LUKS_REDUCE" --cipher aes-xts-plain64 --key-size 512 \
-		--uuid "$uuid" "${first[@]}" "$img"
-	if [ -n "${LUKS_KEY[$n]}" ] && [ -n "$pass" ]; then
-		run "luks$n.add.log" cryptsetup luksAddKey --disable-locks --batch-mode --key-file "${LUKS_KEY[$n]}" \
-			--new-key-slot 1 "${kdf_pass[@]}" "$img" "$pass"
-		slots+=" 1:passphrase"
-	fi
-	local off
-	off=$(cryptsetup luksDump --disable-locks "$img" | awk '/^Data segments:/ { s = 1 } s && $1 == "offset:" { print $2; exit }')
-	[[ "$off" =~ ^[0-9]+$ ]] || die "slot $n: no data offset in cryptsetup luksDump"
-	{
-		echo "UUID=$uuid"
-		echo "DATA_OFFSET=$off"
-		echo "KEYSLOTS=\"$slots\""
-		echo "CIPHER=aes-xts-plain64"
-		echo "EXT4_SIZE=$fs_size"
-	} > "$work/luks-$n"
-}
-
-# verify_slot N IMG: Debian's tools accept what was built.
+# verify_slot N IMG: Debian's tools, independent of the tool that wrote the
+# partition, accept it.
 verify_slot() {
 	local n=$1 img=$2
-	if [ -n "${VERITY[$n]}" ]; then
+	if [ -f "$work/verity-$n" ]; then
 		local ROOTHASH HASH_OFFSET DATA_BLOCKS himg=$img
 		eval "$(grep -E '^(ROOTHASH|HASH_OFFSET|DATA_BLOCKS)=' "$work/verity-$n")"
 		[ "${VERITY[$n]}" = appended ] || himg=${PIMG[${VERITY[$n]}]}
 		run "verify$n.log" veritysetup verify --data-blocks="$DATA_BLOCKS" --hash-offset="$HASH_OFFSET" \
 			"$img" "$himg" "$ROOTHASH"
 	fi
-	if [ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ]; then
+	if [ -f "$work/luks-$n" ]; then
 		run "verify$n.log" cryptsetup luksDump --disable-locks "$img"
 		[ -z "${LUKS_KEY[$n]}" ] ||
 			run "verify$n.log" cryptsetup open --disable-locks --test-passphrase --key-file "${LUKS_KEY[$n]}" "$img"
@@ -330,72 +349,20 @@ verify_slot() {
 			run "verify$n.log" cryptsetup open --disable-locks --test-passphrase --key-file "$work/pass$n" "$img"
 	fi
 }
-
-# Partition images.
-export E2FSPROGS_FAKE_TIME=$EPOCH
-declare -A PIMG
-for n in 1 2 3 4 5 6 7 8; do
-	[ "${OMIT[$n]}" = 1 ] && continue
-	if [ -n "${IMAGE[$n]}" ]; then PIMG[$n]=${IMAGE[$n]}; continue; fi
-	[ -n "${VHASH[$n]}" ] && continue   # made with its data slot
-	img="$work/p$n.img"
-	PIMG[$n]=$img
-	truncate -s "${SIZE[$n]}M" "$img"
-	if [ "$n" = 1 ]; then
-		mkfs.vfat -n ESP -i c7a11e01 --invariant "$img" >/dev/null || die "mkfs.vfat failed"
-		continue
-	fi
-	find "$work/tree$n" -exec touch -h -d "@$EPOCH" {} +
-	fsuuid=f5f5f5f5-0000-4000-8000-00000000000$n
-	if ! mkfs.ext4 -q -F -b 4096 -L "${LABEL[$n]:0:16}" -U "$fsuuid" -E "hash_seed=$fsuuid,root_owner=0:0" \
-		-d "$work/tree$n" "$img" 2>"$work/mkfs.log"; then
-		cat "$work/mkfs.log" >&2
-		die "mkfs.ext4 for slot $n failed (content larger than --size $n=${SIZE[$n]}?)"
-	fi
-	# mke2fs -d copies each file's ctime from the host: pin them too.
-	(cd "$work/tree$n" && find . -print0) | while IFS= read -r -d '' f; do
-		f=${f#.}; f=${f:-/}
-		printf 'sif "%s" ctime @%s\nsif "%s" ctime_extra 0\n' "$f" "$EPOCH" "$f"
-	done > "$work/debugfs$n.cmd"
-	[ "$n" = 4 ] && echo "rmdir /lost+found" >> "$work/debugfs$n.cmd"
-	debugfs -w -f "$work/debugfs$n.cmd" "$img" >"$work/debugfs.log" 2>&1 ||
-		{ cat "$work/debugfs.log" >&2; die "debugfs on slot $n failed"; }
-	if [ -n "${VERITY[$n]}" ]; then
-		verity_format "$n" "$img"
-	elif [ -n "${LUKS_PASS[$n]}${LUKS_KEY[$n]}" ]; then
-		luks_format "$n" "$img"
-	fi
-done
 if [ "$verify" = 1 ]; then
+	command -v veritysetup >/dev/null && command -v cryptsetup >/dev/null ||
+		die "veritysetup/cryptsetup not found: run deps/install-tools.sh (package cryptsetup-bin)"
 	for n in 2 3 4 5 6; do [ "${OMIT[$n]}" = 1 ] || verify_slot "$n" "${PIMG[$n]}"; done
 fi
 
-# GPT layout: 1 MiB aligned starts, slot order; sizes in 512-byte sectors.
-MIB_S=2048
-sgargs=(-o -U "$DISK_GUID")
-start=$MIB_S
-layout=""
+layout_lines=""
 for n in $SLOTS; do
-	[ "${OMIT[$n]}" = 1 ] && continue
-	bytes=$(stat -c %s "${PIMG[$n]}")
-	secs=$(( (bytes + 511) / 512 ))
-	end=$(( start + secs - 1 ))
-	sgargs+=(-n "$n:$start:$end" -t "$n:${PTYPE[$n]}" -c "$n:${LABEL[$n]}" -u "$n:${PUUID[$n]}")
-	layout+="$n ${LABEL[$n]} $((start * 512)) $bytes ${PUUID[$n]}"$'\n'
-	start=$(( (end + 1 + MIB_S - 1) / MIB_S * MIB_S ))
+	[ -n "${M[P${n}_NAME]:-}" ] || continue
+	layout_lines+="$n ${LABEL[$n]} ${M[P${n}_START]} $(stat -c %s "${PIMG[$n]}") ${M[P${n}_UUID]}"$'\n'
 done
-disk_secs=$(( start + MIB_S ))   # room for the backup GPT
 rm -f "$out" "$out".verity-* "$out".luks-*
-truncate -s $((disk_secs * 512)) "$out"
-if ! sgdisk "${sgargs[@]}" "$out" >"$work/sgdisk.log" 2>&1; then
-	cat "$work/sgdisk.log" >&2; die "sgdisk failed"
-fi
-while read -r n _ off _ _; do
-	[ -n "$n" ] || continue
-	dd if="${PIMG[$n]}" of="$out" bs=1M oflag=seek_bytes seek="$off" conv=notrunc,sparse status=none ||
-		die "dd of slot $n failed"
-done <<<"$layout"
-printf '%s' "$layout" > "$out.layout"
+mv "$work/disk.img" "$out"
+printf '%s' "$layout_lines" > "$out.layout"
 prot=""
 for n in 2 3 4 5 6; do
 	for k in verity luks; do
@@ -403,6 +370,6 @@ for n in 2 3 4 5 6; do
 	done
 done
 if [ -n "$parts_dir" ]; then
-	for n in "${!PIMG[@]}"; do [ "${PIMG[$n]}" = "$work/p$n.img" ] && mv "${PIMG[$n]}" "$parts_dir/p$n.img"; done
+	for n in "${!PIMG[@]}"; do [ "${PIMG[$n]}" = "$work/parts/p$n.img" ] && mv "${PIMG[$n]}" "$parts_dir/p$n.img"; done
 fi
 [ "$quiet" = 1 ] || echo "$prog: $out: $(awk '{printf "%sp%s=%s", s, $1, $2; s=" "}' "$out.layout")${prot:+ (protected:$prot)} ($(since "$t0") s)"

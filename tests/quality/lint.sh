@@ -35,7 +35,7 @@ rm -f "$out"/*.txt "$out"/*.log
 # Which builds a file belongs to: "release test" or "host".
 variants_of() {
 	case "$1" in
-	*/host/*|initramfs/*|kconfig/*|host/*) echo host ;;
+	*/host/*|initramfs/*|kconfig/*|host/*|image/*) echo host ;;
 	*) echo "release test" ;;
 	esac
 }
