@@ -674,13 +674,14 @@ fail() { _assert _fail "$@"; }
 #                        server.pem, other-server.pem, wrong-name.pem ...), res/,
 #                        chain/ (mock-tee-chain.sh) and tdx/ (mock-tdx-chain.sh)
 #   kbs_resource PATH VALUE   VALUE (exact bytes, no newline) at res/PATH
+#   kbs_resource_file PATH FILE   FILE's bytes at res/PATH
 #   kbs_start [options]  kbs_server.py with the test chains, $KBS_DIR/res and the
 #                        log $KBS_LOG; KBS_CERT=wrong-name etc. picks another
 #                        certificate; sets KBS_PORT; stopped when the scenario ends
 #   kbs_stop             stops it (only the process kbs_start started)
 #   kbs_config [--jobs-only|--root-only]   the guest's KBS_*/NET_* lines
-#   kbs_initramfs_build [options]   protected_initramfs_build + the pinned CA
-#                        and the mock's VCEK key, virtio_net among the modules
+#   kbs_initramfs_build [--tdx] [options]   protected_initramfs_build + the
+#                        pinned CA and the mock's key, virtio_net among the modules
 #   kbs_boot [vm.py options]   boot with the KBS forward
 #   expect_kbs_event N EVENT [KEY=VALUE ...]   the KBS log has N such lines
 KBS_PY=${KBS_PYTHON:-/usr/bin/python3}
@@ -705,6 +706,12 @@ kbs_setup() {
 kbs_resource() {
 	mkdir -p "$(dirname "$KBS_DIR/res/$1")"
 	printf '%s' "$2" > "$KBS_DIR/res/$1"
+}
+
+# kbs_resource_file PATH FILE: FILE's bytes (binary is fine: a key file) at res/PATH
+kbs_resource_file() {
+	mkdir -p "$(dirname "$KBS_DIR/res/$1")"
+	cp "$2" "$KBS_DIR/res/$1"
 }
 
 kbs_start() {
@@ -746,11 +753,18 @@ kbs_config() {
 	echo "NET_GATEWAY=10.0.2.2"
 }
 
+# kbs_initramfs_build [--tdx] [options]: --tdx puts the mock's TDX attestation
+# key and quote tail (MOCK_TEE_KIND=tdx) in place of its SNP VCEK key.
 kbs_initramfs_build() {
-	local modules
+	local modules mock=(--file "$KBS_DIR/chain/vcek.key:/etc/cvminit/mock/vcek.pem")
+	if [ "${1:-}" = --tdx ]; then
+		mock=(--file "$KBS_DIR/tdx/ak.key:/etc/cvminit/mock/vcek.pem"
+			--file "$KBS_DIR/tdx/tdx-sigtail.bin:/etc/cvminit/mock/tdx-sigtail.bin")
+		shift
+	fi
 	modules=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$REPO/qemu-tests/modules" | paste -sd, -)
 	protected_initramfs_build --modules "$modules,$KBS_MODULES" --file "$KBS_DIR/tls/ca.pem:$KBS_CA_PATH" \
-		--file "$KBS_DIR/chain/vcek.key:/etc/cvminit/mock/vcek.pem" "$@"
+		"${mock[@]}" "$@"
 }
 
 kbs_boot() {
