@@ -15,7 +15,6 @@ import base64
 import hashlib
 import http.client
 import json
-import os
 import socket
 import ssl
 import struct

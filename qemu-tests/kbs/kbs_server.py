@@ -10,7 +10,6 @@ import base64
 import datetime
 import json
 import os
-import socket
 import socketserver
 import ssl
 import sys
@@ -23,8 +22,7 @@ from urllib.parse import unquote, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbs_verify as kv  # noqa: E402
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, utils  # noqa: E402
 
 VERSION = '0.4.0'  # KBS_{MAJOR,MINOR,PATCH}_VERSION; the request must match exactly (=0.4.0)

@@ -23,7 +23,6 @@ import kbs_ref_client as rc  # noqa: E402
 import kbs_verify as kv  # noqa: E402
 
 from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
 from jwcrypto.common import JWException  # noqa: E402
 
 PY = sys.executable
