@@ -324,7 +324,14 @@ class Handler(BaseHTTPRequestHandler):
             raise KbsError('JweError', 'JWE failed', str(e))
         if ns.tamper_jwe:
             jwe = tamper(jwe, ns.tamper_jwe)
-        entry.update(status=200, resource='/'.join(names), tampered=ns.tamper_jwe or None)
+        if ns.record_jwe:
+            os.makedirs(ns.record_jwe, exist_ok=True)
+            with open(os.path.join(ns.record_jwe, '_'.join(names) + '.jwe'), 'w') as out:
+                out.write(jwe)
+        replayed = None
+        if ns.replay_jwe:  # what a host could send: a genuine JWE of an earlier session
+            jwe, replayed = open(ns.replay_jwe).read(), os.path.basename(ns.replay_jwe)
+        entry.update(status=200, resource='/'.join(names), tampered=ns.tamper_jwe or None, replayed=replayed)
         st.log(event='resource', **entry)
         self.send_raw(200, jwe.encode(), 'application/json', sid, sess['expires'])
 
@@ -441,6 +448,8 @@ def main(argv):
     p.add_argument('--delay', type=float, default=0, help='seconds before every answer')
     p.add_argument('--tamper-jwe', choices=('tag', 'ciphertext', 'encrypted_key', 'epk', 'alg', 'truncated',
                                             'not-json'), help='send a damaged JWE')
+    p.add_argument('--record-jwe', metavar='DIR', help='keep every JWE sent as DIR/<repo>_<type>_<tag>.jwe')
+    p.add_argument('--replay-jwe', metavar='FILE', help='send this (earlier) JWE instead of a fresh one')
     ns = p.parse_args(argv)
     if not (ns.snp_ark or ns.tdx_root):
         p.error('give --snp-ark/--snp-ask or --tdx-root (or both)')

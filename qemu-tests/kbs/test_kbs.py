@@ -460,6 +460,28 @@ def t_tamper(env):
             check([e for e in k.log() if e['event'] == 'resource'][0]['tampered'] == how, 'log')
 
 
+@case('kbs/replayed-jwe')
+def t_replayed_jwe(env):
+    # the host keeps a genuine answer of an earlier session and serves it again:
+    # it is sealed to that session's key, a new one cannot open it
+    rec = env.f('recorded')
+    with Kbs(env, '--record-jwe', rec) as k:
+        c, old_key = handshake(k)
+        first = c.resource(RES)
+    saved = os.path.join(rec, 'cvminit_luks_root.jwe')
+    check(open(saved, 'rb').read() == first, 'the recorded JWE is what was sent')
+    with Kbs(env, '--replay-jwe', saved) as k:
+        c, key = handshake(k)
+        body = c.resource(RES)
+        check(body == first, 'the replayed JWE is the recorded one')
+        check(rc.decrypt(old_key, body) == SECRET, 'control: the earlier key opens it')
+        try:
+            rc.decrypt(key, body)
+            raise AssertionError('a replayed JWE opened with the new key')
+        except (JWException, ValueError):
+            pass
+
+
 @case('kbs/jwe-shape')
 def t_shape(env):
     # what Trustee's kbs_types::Response serialises: these members, no aad; the

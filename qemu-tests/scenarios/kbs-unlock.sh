@@ -6,7 +6,9 @@
 # release key-source policy (MOCK_RELEASE_POLICY=yes) kbs counts as a source
 # the host cannot read, and the volume-key pins are still demanded: without
 # them the boot stops at config before any network. p3's key is a binary key
-# file, p5's a passphrase; neither appears on the console.
+# file, p5's a passphrase; neither appears on the console. Last, the host
+# replays the JWE that opened p3 (a genuine answer of the earlier boot, sealed
+# to that boot's key): the new boot cannot open it and stops.
 source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings =====================================================
@@ -19,6 +21,7 @@ E_RELEASED_JOBS='cvminit: jobstore: jobs: the KBS released cvminit/luks/jobs (at
 E_ROOT_PIN='cvminit: root: volume key matches ROOT_VOLUME_KEY_PIN (keyslot 0)'
 E_JOBS_PIN='cvminit: jobstore: jobs: volume key matches JOBS_VOLUME_KEY_PIN (keyslot 0)'
 E_ROOT_OPENED_RE='^cvminit: root: /dev/vda3 opened as /dev/mapper/cvm-root \(LUKS2, key from kbs, [0-9]+ ms\)$'
+E_REPLAYED="KBS kbs.test:8443: the answer to GET /kbs/v0/resource/cvminit/luks/root: the JWE's content key does not unwrap (not encrypted to this boot's key, or changed)"
 E_JOBS_OPENED_RE='^cvminit: jobstore: jobs: /dev/vda5 opened as /dev/mapper/cvm-jobs \(LUKS2, key from kbs, [0-9]+ ms\)$'
 # ===========================================================================
 
@@ -55,8 +58,7 @@ cfg=$( (base; echo "$root_pin"; echo "$jobs_pin") | config_file cvminit.conf)
 kbs_initramfs_build --config "$cfg"
 E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
 [[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
-kbs_start --allow-measurement "$E_MEASUREMENT"
-part_snapshot 3
+kbs_start --allow-measurement "$E_MEASUREMENT" --record-jwe "$KBS_DIR/sent"
 kbs_boot
 
 expect_vm_exit 0
@@ -80,3 +82,20 @@ expect_kbs_event 2 attest status=200 tee=snp measurement="$E_MEASUREMENT"
 expect_kbs_event 1 resource status=200 resource=cvminit/luks/root
 expect_kbs_event 1 resource status=200 resource=cvminit/luks/jobs
 expect_kbs_event 0 refused
+
+# ---- 3. the host replays the earlier boot's JWE for p3 -----------------------
+[ -s "$KBS_DIR/sent/cvminit_luks_root.jwe" ] || die "no JWE recorded for p3"
+cp "$CONSOLE_TXT" "$WORK/console-unlock.txt"
+rm -f "$KBS_LOG"
+kbs_start --allow-measurement "$E_MEASUREMENT" --replay-jwe "$KBS_DIR/sent/cvminit_luks_root.jwe"
+part_snapshot 3
+part_snapshot 5
+kbs_boot
+expect_poweroff
+expect_fatal root "$E_REPLAYED"
+expect_part_unchanged 3
+expect_part_unchanged 5
+expect_not_launched
+expect_no_regex '^cvminit: root: the KBS released'
+expect_kbs_event 1 attest status=200 measurement="$E_MEASUREMENT"
+expect_kbs_event 1 resource status=200 replayed=cvminit_luks_root.jwe
