@@ -34,7 +34,7 @@ CHECK_SUITES :=
 CHECK_DEPS :=
 
 include deps/deps.mk
-include $(sort $(wildcard init/*.mk crypto/*.mk tee/*.mk initramfs/*.mk kconfig/*.mk host/*.mk image/*.mk qemu-tests/*.mk tests/*.mk))
+include $(sort $(wildcard init/*.mk crypto/*.mk tee/*.mk kbs/*.mk initramfs/*.mk kconfig/*.mk host/*.mk image/*.mk qemu-tests/*.mk tests/*.mk))
 
 .PHONY: all deps demo check clean distclean unit bench
 

@@ -19,6 +19,7 @@
 #include "crypto/wrap.h"
 #include "tee/guest.h"
 #include "init/partitions.h"
+#include "kbs/client.h"
 
 struct luks_try {
 	struct boot_ctx *ctx;
@@ -148,8 +149,9 @@ int luks_open_role(struct boot_ctx *ctx, enum part_role role)
 		recovery.source = "prompt";
 		recovery.label = "root (recovery)";
 		r = tpm2_unlock(ctx, cd, name, p->dev, &recovery, try_passphrase, &t);
-	}
-	else
+	} else if (v->ks == KS_KBS) {
+		r = kbs_unlock(ctx, label, p->dev, try_passphrase, &t);
+	} else
 		r = keysource_unlock(ctx, &req, try_passphrase, &t);
 	crypt_free(cd);
 	luks_copy_drop(ctx, role);

@@ -15,12 +15,12 @@
 #define CONFIG_ARGS_MAX 16
 
 #ifdef CVMINIT_TEST_BUILD
-#define KS_CHOICES "prompt|tpm2|snp-derived|keyfile"
+#define KS_CHOICES "prompt|tpm2|snp-derived|kbs|keyfile"
 #define PROVISION_CHOICES "prompt|keyfile"
 #define TEE_CHOICES "auto|snp|tdx|mock"
 #else
 #define TEE_CHOICES "auto|snp|tdx"
-#define KS_CHOICES "prompt|tpm2|snp-derived"
+#define KS_CHOICES "prompt|tpm2|snp-derived|kbs"
 #define PROVISION_CHOICES "prompt"
 #endif
 

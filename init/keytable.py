@@ -20,7 +20,7 @@ ALLOWED = {
                       if s.split('..')[0] == s.split('..')[-1] != '0' else 'hex (empty: any)'),
     'FLAGS': lambda s: 'comma-separated: ' + s.replace('|', ', '),
 }
-MACROS = {'KS_CHOICES': 'prompt, tpm2, snp-derived (test builds also: keyfile)',
+MACROS = {'KS_CHOICES': 'prompt, tpm2, snp-derived, kbs (test builds also: keyfile)',
           'TEE_CHOICES': 'auto, snp, tdx (test builds also: mock)',
           'PROVISION_CHOICES': 'prompt (test builds also: keyfile)'}
 LINE = re.compile(r'KEY\((\w+), "(\w+)", (\w+), ("[^"]*"|KS_CHOICES|TEE_CHOICES|PROVISION_CHOICES), "([^"]*)", (NULL|"[^"]*"), "([^"]*)"\)')

@@ -3,12 +3,16 @@
  * THREAT_MODEL.md; every refusal names the key to change. */
 #include "init/plan.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/snp_params.h"
 #include "init/context.h"
+
+#define REFUSE(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
 _Static_assert(SNP_FIELD_POLICY == 1 << 0 && SNP_FIELD_TCB_VERSION == 1 << 5, "SNP_KEY_FIELDS' words are the bits' order");
 _Static_assert(PLAN_BOOT == (int)ROLE_BOOT && PLAN_ROOT == (int)ROLE_ROOT && PLAN_CONFIG == (int)ROLE_CONFIG &&
@@ -17,7 +21,7 @@ _Static_assert(PLAN_BOOT == (int)ROLE_BOOT && PLAN_ROOT == (int)ROLE_ROOT && PLA
 
 const char *key_source_name(enum key_source ks)
 {
-	static const char *const names[] = { "none", "prompt", "tpm2", "snp-derived", "keyfile" };
+	static const char *const names[] = { "none", "prompt", "tpm2", "snp-derived", "keyfile", "kbs" };
 
 	return (unsigned)ks < sizeof(names) / sizeof(names[0]) ? names[ks] : "?";
 }
@@ -39,6 +43,8 @@ static enum key_source parse_ks(const char *v)
 		return KS_SNP_DERIVED;
 	if (!strcmp(v, "keyfile"))
 		return KS_KEYFILE; /* the release schema does not even accept the word */
+	if (!strcmp(v, "kbs"))
+		return KS_KBS;
 	return KS_NONE;
 }
 
@@ -185,6 +191,120 @@ static int build_signer(const struct cvm_config *cfg, enum cfg_id id, bool *set,
 	return 0;
 }
 
+static int ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = a.s_addr;
+	return 0;
+}
+
+/* "<repository>/<type>/<tag>": as kbs_resource_valid (kbs/rcar.c), kept
+ * here so the plan needs no KBS code. */
+static int resource_ok(const char *s)
+{
+	unsigned segs = 0;
+	size_t n = 0;
+
+	for (const char *c = s;; c++) {
+		if (*c == '/' || !*c) {
+			if (n == 0 || (n == 1 && c[-1] == '.') || (n == 2 && c[-1] == '.' && c[-2] == '.'))
+				return 0;
+			segs++;
+			n = 0;
+			if (!*c)
+				break;
+			continue;
+		}
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-'))
+			return 0;
+		n++;
+	}
+	return segs == 3;
+}
+
+/* The key broker's facts, only when p3 or p5 takes its key from it. */
+static int build_kbs(const struct cvm_config *cfg, struct boot_plan *p, char *err, size_t errlen)
+{
+	struct kbs_plan *k = &p->kbs;
+	const char *url = cfg_str(cfg, CFG_KBS_URL), *h, *addr = cfg_str(cfg, CFG_KBS_ADDRESS);
+	const char *net = cfg_str(cfg, CFG_NET_ADDRESS), *gw = cfg_str(cfg, CFG_NET_GATEWAY), *slash;
+	const struct vol_plan *root = &p->vol[PLAN_ROOT], *jobs = &p->vol[PLAN_JOBS];
+	size_t hn;
+	char ip[32];
+
+	k->used = (root->prot == PROT_LUKS && root->ks == KS_KBS) || (jobs->prot == PROT_LUKS && jobs->ks == KS_KBS);
+	if (!k->used)
+		return 0;
+	k->timeout = (unsigned)strtoul(cfg_str(cfg, CFG_KBS_TIMEOUT), NULL, 10);
+	k->keep = cfg_is(cfg, CFG_NET_KEEP, "yes");
+	snprintf(k->ca, sizeof(k->ca), "%s", cfg_str(cfg, CFG_KBS_CA));
+	if (!strncmp(url, "https://", 8)) {
+		k->https = true;
+		h = url + 8;
+		k->port = 443;
+	} else if (!strncmp(url, "http://", 7)) {
+		h = url + 7;
+		k->port = 80;
+	} else {
+		return REFUSE("KBS_URL must be https://<host>[:port] for a kbs key source (is \"%s\")", url);
+	}
+	hn = strcspn(h, ":/");
+	if (hn == 0 || hn > 253)
+		return REFUSE("KBS_URL has no host name");
+	for (size_t i = 0; i < hn; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+		      h[i] == '.' || h[i] == '-'))
+			return REFUSE("KBS_URL: the host may have letters, digits, '.' and '-' only");
+	memcpy(k->host, h, hn);
+	k->host[hn] = '\0';
+	h += hn;
+	if (*h == ':') {
+		char *end;
+		unsigned long port = strtoul(h + 1, &end, 10);
+
+		if (end == h + 1 || port == 0 || port > 65535 || (*end && strcmp(end, "/")))
+			return REFUSE("KBS_URL: the port must be 1-65535 and nothing may follow it");
+		k->port = (unsigned)port;
+	} else if (*h && strcmp(h, "/")) {
+		return REFUSE("KBS_URL: no path after the host (the KBS's paths are /kbs/v0/...)");
+	}
+	if (addr[0] ? ipv4(addr, &k->addr) < 0 : ipv4(k->host, &k->addr) < 0)
+		return REFUSE(addr[0] ? "KBS_ADDRESS is not an IPv4 address" :
+				"KBS_URL's host is a name: set KBS_ADDRESS (the init has no DNS)");
+	for (int i = 0; i < 2; i++) {
+		const struct vol_plan *v = i ? jobs : root;
+		const char *res = cfg_str(cfg, i ? CFG_KBS_RESOURCE_JOBS : CFG_KBS_RESOURCE_ROOT);
+
+		if (!(v->prot == PROT_LUKS && v->ks == KS_KBS))
+			continue;
+		if (!resource_ok(res))
+			return REFUSE("%s must be <repository>/<type>/<tag> (letters, digits, '.', '_', '-') for %s=kbs",
+				      i ? "KBS_RESOURCE_JOBS" : "KBS_RESOURCE_ROOT", i ? "JOBS_KEY_SOURCE" : "ROOT_KEY_SOURCE");
+		snprintf(k->resource[i], sizeof(k->resource[i]), "%s", res);
+	}
+	if (strlen(cfg_str(cfg, CFG_NET_INTERFACE)) >= sizeof(k->ifname) || strchr(cfg_str(cfg, CFG_NET_INTERFACE), '/') ||
+	    strchr(cfg_str(cfg, CFG_NET_INTERFACE), ' ') || !cfg_str(cfg, CFG_NET_INTERFACE)[0])
+		return REFUSE("NET_INTERFACE must be an interface name of 1-15 characters");
+	snprintf(k->ifname, sizeof(k->ifname), "%s", cfg_str(cfg, CFG_NET_INTERFACE));
+	slash = strchr(net, '/');
+	if (!slash || (size_t)(slash - net) >= sizeof(ip))
+		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix for a kbs key source");
+	memcpy(ip, net, (size_t)(slash - net));
+	ip[slash - net] = '\0';
+	char *end;
+	unsigned long prefix = strtoul(slash + 1, &end, 10);
+	if (ipv4(ip, &k->ip) < 0 || end == slash + 1 || *end || prefix < 1 || prefix > 32)
+		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix (prefix 1-32)");
+	k->prefix = (unsigned)prefix;
+	if (gw[0] && ipv4(gw, &k->gateway) < 0)
+		return REFUSE("NET_GATEWAY is not an IPv4 address");
+	return 0;
+}
+
 int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *p, char *err, size_t errlen)
 {
 	static const struct {
@@ -243,6 +363,8 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	r = build_pin(cfg, CFG_ROOT_VOLUME_KEY_PIN, root, err, errlen);
 	if (r == 0)
 		r = build_pin(cfg, CFG_JOBS_VOLUME_KEY_PIN, jobs, err, errlen);
+	if (r == 0)
+		r = build_kbs(cfg, p, err, errlen);
 	if (r < 0)
 		return r;
 
@@ -321,7 +443,6 @@ int plan_build(const struct cvm_config *cfg, bool test_build, struct boot_plan *
 	return 0;
 }
 
-#define REFUSE(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
 /* p2, p4 and p6: dm-verity as configured, and only dm-verity for p2 and p4
  * in a release build. A root hash needs its geometry pinned: with the tree
@@ -424,11 +545,20 @@ static int check_release_key_sources(const struct boot_plan *p, char *err, size_
 				return REFUSE("ROOT_ENROLL=yes needs ROOT_VOLUME_KEY_PIN: the host could serve a volume "
 					      "of its own for the snp-derived key to be enrolled into");
 			break;
+		case KS_KBS:
+			if (!root->pinned)
+				return REFUSE("ROOT_KEY_SOURCE=kbs needs ROOT_VOLUME_KEY_PIN: the host cannot read the "
+					      "released key, but a broker that releases a wrong one (or a host that serves "
+					      "a volume of its own) must not get a boot");
+			break;
 		case KS_KEYFILE: /* test builds only, in the measured initramfs: a stand-in */
 		case KS_NONE:
 			break;
 		}
 	}
+	if (jobs->ref.kind != PREF_NONE && jobs->prot == PROT_LUKS && jobs->ks == KS_KBS && !jobs->pinned)
+		return REFUSE("JOBS_KEY_SOURCE=kbs needs JOBS_VOLUME_KEY_PIN: the host cannot read the released key, "
+			      "but a volume of its own must not be opened");
 	if (jobs->ref.kind != PREF_NONE && jobs->prot == PROT_LUKS && jobs->ks == KS_PROMPT) {
 		if (p->jobs_typed_allowed && !jobs->pinned)
 			return REFUSE("JOBS_TYPED_PASSPHRASE=allow needs JOBS_VOLUME_KEY_PIN: the host reads the typed "
@@ -467,6 +597,8 @@ int plan_check(const struct boot_plan *p, bool release_rules, char *err, size_t 
 			      key_source_name(jobs->ks));
 	if (root->prot == PROT_PLAIN && !p->test_build)
 		return REFUSE("ROOT_ENCRYPTION=none: a release build mounts p3 only through LUKS2");
+	if (p->kbs.used && !p->kbs.https && !p->test_build)
+		return REFUSE("KBS_URL is http://: a release build speaks to the KBS only over HTTPS");
 	return release_rules ? check_release_key_sources(p, err, errlen) : 0;
 }
 

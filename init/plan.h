@@ -20,7 +20,7 @@ enum plan_volume { PLAN_BOOT, PLAN_ROOT, PLAN_CONFIG, PLAN_JOBS, PLAN_DATA, PLAN
 
 enum vol_protection { PROT_ABSENT, PROT_PLAIN, PROT_VERITY, PROT_LUKS };
 
-enum key_source { KS_NONE, KS_PROMPT, KS_TPM2, KS_SNP_DERIVED, KS_KEYFILE /* test builds only */ };
+enum key_source { KS_NONE, KS_PROMPT, KS_TPM2, KS_SNP_DERIVED, KS_KEYFILE /* test builds only */, KS_KBS };
 
 /* What a console prompt does with a line typed on it (the host reads the
  * console and can type on it). */
@@ -92,8 +92,26 @@ struct mock_plan {
 };
 #endif
 
+/* The key broker and the one interface that reaches it (kbs/README.md);
+ * used only when p3 or p5 has key source kbs. */
+struct kbs_plan {
+	bool used;                 /* a kbs key source is configured */
+	bool https;                /* KBS_URL scheme (http only in test builds) */
+	char host[CONFIG_VALUE_MAX + 1]; /* the URL's host: the certificate's name, the Host header */
+	unsigned port;
+	uint32_t addr;             /* the address connected to, network byte order */
+	char ca[CONFIG_VALUE_MAX + 1];   /* KBS_CA */
+	char resource[2][CONFIG_VALUE_MAX + 1]; /* [0] p3, [1] p5: <repository>/<type>/<tag> */
+	unsigned timeout;          /* KBS_TIMEOUT, seconds */
+	char ifname[16];           /* NET_INTERFACE */
+	uint32_t ip, gateway;      /* network byte order; gateway 0: none */
+	unsigned prefix;
+	bool keep;                 /* NET_KEEP=yes */
+};
+
 struct boot_plan {
 	struct vol_plan vol[PLAN__VOLUMES];
+	struct kbs_plan kbs;
 	bool test_build;    /* structural relaxations: no verity, plain p3, key files, mock TEE */
 	bool release_rules; /* the release key-source policy applies (release build, or MOCK_RELEASE_POLICY=yes) */
 	enum tee_want tee;

@@ -14,6 +14,7 @@
 #include "init/rmtree.h"
 #include "init/stages.h"
 #include "init/util.h"
+#include "kbs/client.h"
 
 #ifndef RAMFS_MAGIC
 #define RAMFS_MAGIC 0x858458f6
@@ -121,6 +122,10 @@ int stage_switch_root(struct boot_ctx *ctx)
 
 	/* Before anything of the new root runs: the sealed key's policy dies here. */
 	r = measure_separator(ctx);
+	if (r < 0)
+		return r;
+	/* nothing of the new root may use the KBS's link unless configured */
+	r = kbs_finish(ctx);
 	if (r < 0)
 		return r;
 	r = move_api_mounts(ctx);

@@ -40,6 +40,9 @@
 #   expect_secret_absent TEXT [WHAT]   (not in the raw nor the normalised console)
 #   expect_boot_within SECONDS (QEMU start to exit, as vm.py measured it)
 #   fail "message"             (a scenario's own check failed)
+#   kbs_setup / kbs_resource PATH VALUE / kbs_start [kbs_server.py options] / kbs_stop
+#   kbs_config [--jobs]  kbs_boot [vm.py options]  expect_kbs_event N EVENT [KEY=VALUE ...]
+#                              (the test KBS of qemu-tests/kbs/: see the section below)
 #
 # Lines are compared after normalisation: trailing \r, terminal escape
 # sequences and a leading kernel-style timestamp "[    1.234567] " removed
@@ -73,6 +76,7 @@ _FAILS=0
 
 _lib_exit() {
 	local rc=$?
+	kbs_stop
 	if [ "$rc" -eq 0 ] && [ "$_FAILS" -gt 0 ]; then
 		echo "# $NAME: $_FAILS assertion(s) failed; console: ${CONSOLE_LOG#"$REPO"/}"
 		exit 1
@@ -661,3 +665,135 @@ _expect_how() {
 }
 
 fail() { _assert _fail "$@"; }
+
+# ---- the test KBS (qemu-tests/kbs/README.md) -------------------------------
+# A scenario using the kbs key source runs the test KBS on 127.0.0.1 (port
+# chosen, never fixed) and boots with a NIC whose only way out is the KBS
+# (vm.py --kbs-port: restrict=on, guestfwd $KBS_GUEST_ADDR:$KBS_GUEST_PORT).
+#   kbs_setup            $KBS_DIR ($WORK/kbs): tls/ (kbs_mkcerts.py: ca.pem,
+#                        server.pem, other-server.pem, wrong-name.pem ...), res/,
+#                        chain/ (mock-tee-chain.sh) and tdx/ (mock-tdx-chain.sh)
+#   kbs_resource PATH VALUE   VALUE (exact bytes, no newline) at res/PATH
+#   kbs_resource_file PATH FILE   FILE's bytes at res/PATH
+#   kbs_start [options]  kbs_server.py with the test chains, $KBS_DIR/res and the
+#                        log $KBS_LOG; KBS_CERT=wrong-name etc. picks another
+#                        certificate; sets KBS_PORT; stopped when the scenario ends
+#   kbs_stop             stops it (only the process kbs_start started)
+#   kbs_config [--jobs-only|--root-only]   the guest's KBS_*/NET_* lines
+#   kbs_initramfs_build [--tdx] [options]   protected_initramfs_build + the
+#                        pinned CA and the mock's key, virtio_net among the modules
+#   kbs_boot [vm.py options]   boot with the KBS forward
+#   expect_kbs_event N EVENT [KEY=VALUE ...]   the KBS log has N such lines
+KBS_PY=${KBS_PYTHON:-/usr/bin/python3}
+KBS_DIR=$WORK/kbs
+KBS_LOG=$KBS_DIR/kbs.log
+KBS_PID=""
+KBS_PORT=""
+KBS_NAME=kbs.test
+KBS_GUEST_ADDR=10.0.2.100
+KBS_GUEST_PORT=8443
+KBS_CA_PATH=/etc/cvminit/kbs-ca.pem
+KBS_MODULES=virtio_net
+
+kbs_setup() {
+	mkdir -p "$KBS_DIR/res"
+	"$KBS_PY" "$REPO/qemu-tests/kbs/kbs_mkcerts.py" "$KBS_DIR/tls" --name "$KBS_NAME" --ip "$KBS_GUEST_ADDR" ||
+		die "kbs_mkcerts.py failed"
+	"$REPO/qemu-tests/mock-tee-chain.sh" "$KBS_DIR/chain" || die "mock-tee-chain.sh failed"
+	"$REPO/qemu-tests/mock-tdx-chain.sh" "$KBS_DIR/tdx" || die "mock-tdx-chain.sh failed"
+}
+
+kbs_resource() {
+	mkdir -p "$(dirname "$KBS_DIR/res/$1")"
+	printf '%s' "$2" > "$KBS_DIR/res/$1"
+}
+
+# kbs_resource_file PATH FILE: FILE's bytes (binary is fine: a key file) at res/PATH
+kbs_resource_file() {
+	mkdir -p "$(dirname "$KBS_DIR/res/$1")"
+	cp "$2" "$KBS_DIR/res/$1"
+}
+
+kbs_start() {
+	kbs_stop
+	local cert=${KBS_CERT:-server} pf=$KBS_DIR/port
+	rm -f "$pf"
+	"$KBS_PY" "$REPO/qemu-tests/kbs/kbs_server.py" --cert "$KBS_DIR/tls/$cert.pem" --key "$KBS_DIR/tls/$cert.key" \
+		--resources "$KBS_DIR/res" --snp-ark "$KBS_DIR/chain/ark.pem" --snp-ask "$KBS_DIR/chain/ask.pem" \
+		--snp-vcek "$KBS_DIR/chain/vcek.pem" --tdx-root "$KBS_DIR/tdx/root.pem" --log "$KBS_LOG" \
+		--port-file "$pf" "$@" >"$KBS_DIR/server.out" 2>&1 &
+	KBS_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -s "$pf" ] && break
+		kill -0 "$KBS_PID" 2>/dev/null || { sed 's/^/#   /' "$KBS_DIR/server.out"; KBS_PID=""; die "the test KBS did not start"; }
+		sleep 0.1
+	done
+	[ -s "$pf" ] || die "the test KBS did not listen within 10 s"
+	KBS_PORT=$(cat "$pf")
+	note "test KBS on 127.0.0.1:$KBS_PORT (pid $KBS_PID${cert:+, certificate $cert})"
+}
+
+kbs_stop() {
+	[ -n "${KBS_PID:-}" ] || return 0
+	kill "$KBS_PID" 2>/dev/null || true
+	wait "$KBS_PID" 2>/dev/null || true
+	KBS_PID=""
+}
+
+kbs_config() {
+	local which=${1:-both}
+	echo "KBS_URL=https://$KBS_NAME:$KBS_GUEST_PORT"
+	echo "KBS_ADDRESS=$KBS_GUEST_ADDR"
+	echo "KBS_CA=$KBS_CA_PATH"
+	[ "$which" = --jobs-only ] || echo "KBS_RESOURCE_ROOT=cvminit/luks/root"
+	[ "$which" = --root-only ] || echo "KBS_RESOURCE_JOBS=cvminit/luks/jobs"
+	echo "NET_INTERFACE=eth0"
+	echo "NET_ADDRESS=10.0.2.15/24"
+	echo "NET_GATEWAY=10.0.2.2"
+}
+
+# kbs_initramfs_build [--tdx] [options]: --tdx puts the mock's TDX attestation
+# key and quote tail (MOCK_TEE_KIND=tdx) in place of its SNP VCEK key.
+kbs_initramfs_build() {
+	local modules mock=(--file "$KBS_DIR/chain/vcek.key:/etc/cvminit/mock/vcek.pem")
+	if [ "${1:-}" = --tdx ]; then
+		mock=(--file "$KBS_DIR/tdx/ak.key:/etc/cvminit/mock/vcek.pem"
+			--file "$KBS_DIR/tdx/tdx-sigtail.bin:/etc/cvminit/mock/tdx-sigtail.bin")
+		shift
+	fi
+	modules=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$REPO/qemu-tests/modules" | paste -sd, -)
+	protected_initramfs_build --modules "$modules,$KBS_MODULES" --file "$KBS_DIR/tls/ca.pem:$KBS_CA_PATH" \
+		"${mock[@]}" "$@"
+}
+
+kbs_boot() {
+	[ -n "$KBS_PORT" ] || die "kbs_boot: no test KBS (kbs_start)"
+	boot --kbs-port "$KBS_PORT" --kbs-guest "$KBS_GUEST_ADDR:$KBS_GUEST_PORT" "$@"
+}
+
+# kbs_events EVENT [KEY=VALUE ...]: how many lines of $KBS_LOG have this event
+# and these values (compared as the JSON value's text: status=401, error=PolicyDeny).
+kbs_events() {
+	[ -f "$KBS_LOG" ] || { echo 0; return; }
+	"$KBS_PY" - "$KBS_LOG" "$@" <<'PY'
+import json, sys
+log, event, want = sys.argv[1], sys.argv[2], [a.split('=', 1) for a in sys.argv[3:]]
+n = 0
+for line in open(log):
+    e = json.loads(line)
+    if e.get('event') == event and all(str(e.get(k)) == v for k, v in want):
+        n += 1
+print(n)
+PY
+}
+
+expect_kbs_event() { _assert _expect_kbs_event "$@"; }
+_expect_kbs_event() {
+	local want=$1 got; shift
+	got=$(kbs_events "$@")
+	[ "$got" = "$want" ] && return 0
+	echo "# FAIL: the test KBS log has $got line(s) with $*, want $want:"
+	sed 's/^/#   /' "$KBS_LOG" 2>/dev/null | tail -n 12
+	return 1
+}

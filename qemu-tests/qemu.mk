@@ -38,8 +38,9 @@ demo-disk: $(B)/standin
 qemu-check: kernel $(B)/standin $(B)/init-test $(B)/cvminit
 	@qemu-tests/run.sh $(QEMU_SCENARIOS)
 
-# make check runs the scenarios as one suite; make demo boots the demo disk.
-CHECK_SUITES += qemu-tests/run.sh
+# make check runs the test KBS's own suite (kbs/...), then the scenarios as one
+# suite; make demo boots the demo disk.
+CHECK_SUITES += qemu-tests/kbs/test-kbs.sh qemu-tests/run.sh
 CHECK_DEPS += kernel $(B)/standin
 demo: kernel $(B)/standin
 

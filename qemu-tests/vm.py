@@ -104,6 +104,14 @@ def parse_args(argv):
     p.add_argument('--send-raw', action=ScriptAction, metavar='TEXT')
     p.add_argument('--send-cmd', action=ScriptAction, metavar='SHELL-CMD',
                    help='send the output of SHELL-CMD, which reads the console text up to the match on stdin')
+    p.add_argument('--kbs-port', type=int, metavar='PORT',
+                   help='a virtio-net NIC on user-mode net with restrict=on whose only way out is '
+                        '--kbs-guest, forwarded to 127.0.0.1:PORT (the test KBS)')
+    p.add_argument('--kbs-guest', default='10.0.2.100:8443', metavar='ADDR:PORT',
+                   help='the address the guest connects to (default 10.0.2.100:8443)')
+    p.add_argument('--kbs-forward', choices=('cmd', 'chardev'), default='cmd',
+                   help='cmd: qemu-tests/kbs/relay.py per guest connection (default); chardev: '
+                        'guestfwd to a tcp chardev, one connection made when QEMU starts')
     p.add_argument('--tee', action='store_true', help='also copy the console to stdout as it arrives')
     p.add_argument('--result', metavar='FILE', help='write the outcome as JSON')
     p.add_argument('--print-cmd', action='store_true', help='print the QEMU command line on stderr')
@@ -185,6 +193,23 @@ def classify(console):
     return how if pos >= 0 else 'exit'
 
 
+def net_args(ns):
+    """No network unless asked; then one NIC whose only reachable address is the
+    forwarded KBS (restrict=on: no route to the host or beyond, guestfwd excepted)."""
+    if ns.kbs_port is None:
+        return ['-nic', 'none']
+    addr, _, port = ns.kbs_guest.partition(':')
+    if ns.kbs_forward == 'cmd':
+        relay = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'kbs', 'relay.py')
+        # QEMU's option parser: a comma in a value is written twice
+        target = ('cmd:%s %s %d' % (os.environ.get('KBS_PYTHON', '/usr/bin/python3'), relay,
+                                    ns.kbs_port)).replace(',', ',,')
+    else:
+        target = 'tcp:127.0.0.1:%d' % ns.kbs_port
+    return ['-netdev', 'user,id=n0,restrict=on,guestfwd=tcp:%s:%s-%s' % (addr, port, target),
+            '-device', 'virtio-net-pci,netdev=n0']
+
+
 def main(argv):
     ns = parse_args(argv)
     for f in [ns.kernel, ns.initrd] + ns.disk:
@@ -203,9 +228,10 @@ def main(argv):
     try:
         cmd = [ns.qemu, '-accel', 'tcg', '-cpu', 'max', '-m', ns.mem, '-smp', ns.smp,
                '-nodefaults', '-nographic', '-no-reboot',
-               '-serial', 'stdio', '-monitor', 'none', '-nic', 'none',
+               '-serial', 'stdio', '-monitor', 'none',
                '-kernel', ns.kernel, '-initrd', ns.initrd,
                '-append', ' '.join(['console=ttyS0', 'panic=-1'] + ns.append)]
+        cmd += net_args(ns)
         for i, d in enumerate(ns.disk):
             cmd += ['-drive', 'file=%s,format=raw,if=none,id=disk%d,cache=unsafe' % (d, i),
                     '-device', 'virtio-blk-pci,drive=disk%d' % i]

@@ -505,7 +505,7 @@ static void key_sources_of_this_build(void)
 #else
 	/* The release build does not even know the key-file source. */
 	CHECK_INT(parse("ROOT_KEY_SOURCE=keyfile\n"), -EINVAL);
-	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt|tpm2|snp-derived");
+	CHECK_STR(err, "c.conf:1: ROOT_KEY_SOURCE: 'keyfile' is not one of prompt|tpm2|snp-derived|kbs");
 	CHECK_INT(parse("ROOT_KEYFILE=/etc/cvminit/keys/r\n"), -EINVAL);
 	CHECK_STR(err, "c.conf:1: unknown key ROOT_KEYFILE");
 #endif

@@ -1,0 +1,13 @@
+#ifndef CVMINIT_KBS_NET_H
+#define CVMINIT_KBS_NET_H
+
+#include "init/context.h"
+
+/* The one interface of plan.kbs: up with its static address (and default
+ * route), waiting up to timeout_s for the interface to appear; down again
+ * (addresses flushed, link down) before switch_root unless NET_KEEP=yes.
+ * Each logs its failure. */
+int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s);
+int kbs_net_down(struct boot_ctx *ctx);
+
+#endif

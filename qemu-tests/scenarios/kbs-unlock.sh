@@ -1,0 +1,101 @@
+# qemu/kbs-unlock (issue 15): p3 and p5 take their LUKS2 keys from the test KBS
+# (Trustee KBS protocol 0.4.0) over the only network path the VM has (user-mode
+# net, restrict=on, one guestfwd): the mock TEE's report binds the KBS's nonce
+# and the guest's key, the KBS checks it with the test chain and releases each
+# resource, as a JWE, only to the measurement its policy allows. Under the
+# release key-source policy (MOCK_RELEASE_POLICY=yes) kbs counts as a source
+# the host cannot read, and the volume-key pins are still demanded: without
+# them the boot stops at config before any network. p3's key is a binary key
+# file, p5's a passphrase; neither appears on the console. Last, the host
+# replays the JWE that opened p3 (a genuine answer of the earlier boot, sealed
+# to that boot's key): the new boot cannot open it and stops.
+source "$REPO/qemu-tests/lib.sh"
+
+# ==== expected strings =====================================================
+E_POLICY_ON="cvminit: config: MOCK_RELEASE_POLICY=yes: the release key-source policy applies to this TEST build"
+E_NOPIN="ROOT_KEY_SOURCE=kbs needs ROOT_VOLUME_KEY_PIN: the host cannot read the released key, but a broker that releases a wrong one (or a host that serves a volume of its own) must not get a boot"
+E_ASK_ROOT='cvminit: root: asking the KBS https://kbs.test:8443 for cvminit/luks/root (deadline 30 s)'
+E_ASK_JOBS='cvminit: jobstore: jobs: asking the KBS https://kbs.test:8443 for cvminit/luks/jobs (deadline 30 s)'
+E_RELEASED_ROOT='cvminit: root: the KBS released cvminit/luks/root (attempt 1)'
+E_RELEASED_JOBS='cvminit: jobstore: jobs: the KBS released cvminit/luks/jobs (attempt 1)'
+E_ROOT_PIN='cvminit: root: volume key matches ROOT_VOLUME_KEY_PIN (keyslot 0)'
+E_JOBS_PIN='cvminit: jobstore: jobs: volume key matches JOBS_VOLUME_KEY_PIN (keyslot 0)'
+E_ROOT_OPENED_RE='^cvminit: root: /dev/vda3 opened as /dev/mapper/cvm-root \(LUKS2, key from kbs, [0-9]+ ms\)$'
+E_REPLAYED="KBS kbs.test:8443: the answer to GET /kbs/v0/resource/cvminit/luks/root: the JWE's content key does not unwrap (not encrypted to this boot's key, or changed)"
+E_JOBS_OPENED_RE='^cvminit: jobstore: jobs: /dev/vda5 opened as /dev/mapper/cvm-jobs \(LUKS2, key from kbs, [0-9]+ ms\)$'
+# ===========================================================================
+
+kbs_setup
+protected_disk
+kbs_resource_file cvminit/luks/root "$ROOT_KEY"
+kbs_resource cvminit/luks/jobs "$JOBS_PASSPHRASE"
+root_pin=$(volume_key_pin 3 "$ROOT_KEY")
+jobs_pin=$(volume_key_pin 5 --passphrase "$WORK/jobs.pass")
+base() {
+	cat <<CONF
+TMP_SIZE=64m
+TEE=mock
+MOCK_RELEASE_POLICY=yes
+$(protected_config --root-source kbs --jobs-source kbs)
+$(kbs_config)
+KBS_TIMEOUT=30
+LAUNCHER_ARGS="--standin-cat=/opt/nvflare/jobs/JOBS-MARKER"
+CONF
+}
+
+# ---- 1. release policy without the pins: refused at config, KBS untouched ----
+cfg=$(base | config_file nopin.conf)
+kbs_initramfs_build --config "$cfg"
+kbs_start --allow-measurement "$(printf '00%.0s' $(seq 48))"  # never asked: `cvminit measure` refuses this config too
+kbs_boot
+expect_poweroff
+expect_fatal config "$E_NOPIN"
+expect_not_launched
+expect_kbs_event 0 auth
+
+# ---- 2. with the pins: both volumes from the KBS ----------------------------
+cfg=$( (base; echo "$root_pin"; echo "$jobs_pin") | config_file cvminit.conf)
+kbs_initramfs_build --config "$cfg"
+E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
+[[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
+kbs_start --allow-measurement "$E_MEASUREMENT" --record-jwe "$KBS_DIR/sent"
+kbs_boot
+
+expect_vm_exit 0
+expect_poweroff
+expect_launched
+expect_line "$E_POLICY_ON"
+expect_line "Measurement: $(printf '%s' "$E_MEASUREMENT" | xxd -r -p | base64 -w0)"
+expect_line "$E_ASK_ROOT"
+expect_line "$E_RELEASED_ROOT"
+expect_line "$E_ROOT_PIN"
+expect_regex "$E_ROOT_OPENED_RE"
+expect_line "$E_ASK_JOBS"
+expect_line "$E_RELEASED_JOBS"
+expect_line "$E_JOBS_PIN"
+expect_regex "$E_JOBS_OPENED_RE"
+expect_line "STANDIN: cat /opt/nvflare/jobs/JOBS-MARKER: cvm-jobs marker"
+expect_secret_absent "$JOBS_PASSPHRASE" "p5's passphrase"
+expect_secret_absent "$(xxd -p -c 256 "$ROOT_KEY")" "p3's key (hex)"
+# the KBS saw two attestations of this measurement, each followed by its resource
+expect_kbs_event 2 attest status=200 tee=snp measurement="$E_MEASUREMENT"
+expect_kbs_event 1 resource status=200 resource=cvminit/luks/root
+expect_kbs_event 1 resource status=200 resource=cvminit/luks/jobs
+expect_kbs_event 0 refused
+
+# ---- 3. the host replays the earlier boot's JWE for p3 -----------------------
+[ -s "$KBS_DIR/sent/cvminit_luks_root.jwe" ] || die "no JWE recorded for p3"
+cp "$CONSOLE_TXT" "$WORK/console-unlock.txt"
+rm -f "$KBS_LOG"
+kbs_start --allow-measurement "$E_MEASUREMENT" --replay-jwe "$KBS_DIR/sent/cvminit_luks_root.jwe"
+part_snapshot 3
+part_snapshot 5
+kbs_boot
+expect_poweroff
+expect_fatal root "$E_REPLAYED"
+expect_part_unchanged 3
+expect_part_unchanged 5
+expect_not_launched
+expect_no_regex '^cvminit: root: the KBS released'
+expect_kbs_event 1 attest status=200 measurement="$E_MEASUREMENT"
+expect_kbs_event 1 resource status=200 replayed=cvminit_luks_root.jwe
