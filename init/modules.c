@@ -26,9 +26,10 @@
 #define MODULE_INIT_COMPRESSED_FILE 4
 #endif
 
-/* finit_module is mostly the kernel's own work (decompression, signature,
- * relocation, the module's init); a few threads overlap what waits (crypto
- * self-tests, RCU, async probing) and use a second vCPU where there is one. */
+/* finit_module is mostly the kernel's own CPU work (decompression,
+ * signature, relocation, the module's init): threads help only with a vCPU
+ * each. With one vCPU they measured slower under TCG (two loads contending
+ * for one CPU), so one vCPU means one thread, the list in order. */
 #define MOD_THREADS_MAX 4
 
 static int is_compressed(const char *path)
@@ -164,7 +165,7 @@ int stage_modules(struct boot_ctx *ctx)
 	skipped = modlist_apply_tee(&l, &d);
 
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = cpus > MOD_THREADS_MAX ? MOD_THREADS_MAX : cpus < 2 ? 2 : (unsigned)cpus;
+	unsigned threads = cpus > MOD_THREADS_MAX ? MOD_THREADS_MAX : cpus < 1 ? 1 : (unsigned)cpus;
 	unsigned long long t0 = now_us();
 	run_pool(&l, threads);
 	unsigned long long wall = now_us() - t0;
@@ -209,8 +210,8 @@ int stage_modules(struct boot_ctx *ctx)
 		goto out;
 	}
 	log_line(&ctx->log, LOG_INFO,
-		 "loaded %u modules (%u already present, %u without hardware, %u TEE drivers skipped) in %llu ms, %u threads",
-		 ctx->modules_loaded, already, absent, skipped, wall / 1000, threads);
+		 "loaded %u modules (%u already present, %u without hardware, %u TEE drivers skipped) in %llu ms, %u thread%s",
+		 ctx->modules_loaded, already, absent, skipped, wall / 1000, threads, threads == 1 ? "" : "s");
 	r = 0;
 out:
 	modlist_free(&l);
