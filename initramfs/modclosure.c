@@ -830,10 +830,11 @@ static int compute_needs(struct walk *w)
 			len += strlen(w->db->mods[w->order[need[p].idx[i]]].name) + 1;
 		if (!(str[p] = calloc(1, len)))
 			goto out;
+		size_t at = 0;
 		for (size_t i = 0; i < need[p].n; i++) {
-			if (i)
-				strcat(str[p], ",");
-			strcat(str[p], w->db->mods[w->order[need[p].idx[i]]].name);
+			const char *nm = w->db->mods[w->order[need[p].idx[i]]].name;
+			/* len counted every name and comma: never truncated */
+			at += (size_t)snprintf(str[p] + at, len - at, "%s%s", i ? "," : "", nm);
 		}
 	}
 	w->out->needs = str;
