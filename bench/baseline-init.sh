@@ -123,7 +123,8 @@ done_
 stage modules
 loaded=0 absent=0 already=0
 if [ -r "$MODLOAD" ]; then
-	while read -r m; do
+	# "PATH needs=..." (the builder's graph): insmod goes in list order
+	while read -r m _needs; do
 		case "$m" in '' | '#'*) continue ;; esac
 		if insmod "$m" 2>/run/insmod.err; then
 			loaded=$((loaded + 1))

@@ -12,6 +12,10 @@
 #   BENCH_DISK   plain (p2..p6 plain ext4) | protected (p2/p4 dm-verity,
 #                p3/p5 LUKS2 with key files, PBKDF2 1000 iterations)
 #   BENCH_KEEP_GOING=1   report even when a boot failed (the figures then miss it)
+#   BENCH_REF_INIT=FILE [BENCH_REF_CVMINIT=FILE]   also boot a reference build
+#                of cvminit (variant cvminit-ref: that init-test, its image made
+#                by that host tool), e.g. main's, for a before/after in one run
+#   BENCH_MODULES=FILE   the module list (default qemu-tests/modules)
 #   INIT_TEST INIT_RELEASE CVMINIT STANDIN BENCH_STAMP   the binaries (defaults under build/)
 #   KERNEL_IMAGE KERNEL_MODDIR KERNEL_VER   the pinned kernel (qemu-tests/kernel.sh)
 # Exit: 0 done and within the size budget; 1 a boot or a build failed, or
@@ -126,7 +130,7 @@ else
 fi
 
 # Same modules, same order, for both: the builder writes the one modules.load.
-sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' qemu-tests/modules > "$out/modules"
+sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "${BENCH_MODULES:-qemu-tests/modules}" > "$out/modules"
 for m in ${modules_extra[@]+"${modules_extra[@]}"}; do
 	grep -qx -- "$m" "$out/modules" || echo "$m" >> "$out/modules"
 done
@@ -134,9 +138,9 @@ modargs=(--kernel-modules "$KERNEL_MODDIR" --modules-from "$out/modules")
 
 # ---- the initramfs images -------------------------------------------------------
 build_img() { # NAME builder-args...
-	local name=$1
+	local name=$1 tool=${BUILD_TOOL:-$CVMINIT}
 	shift
-	"$CVMINIT" initramfs build "$@" --output "$out/$name.img" > "$out/$name.build.log" 2>&1 || {
+	"$tool" initramfs build "$@" --output "$out/$name.img" > "$out/$name.build.log" 2>&1 || {
 		sed 's/^/  /' "$out/$name.build.log" >&2
 		die "initramfs $name: cvminit initramfs build failed"
 	}
@@ -171,9 +175,16 @@ fi
 build_img release-nomod --init "$INIT_RELEASE" --config "$conf"
 build_img baseline-nomod --init bench/baseline-init.sh --config "$conf" "${payload[@]}"
 
+if [ -n "${BENCH_REF_INIT:-}" ]; then
+	[ -x "$BENCH_REF_INIT" ] || die "BENCH_REF_INIT=$BENCH_REF_INIT is not an executable"
+	BUILD_TOOL=${BENCH_REF_CVMINIT:-$CVMINIT} build_img cvminit-ref --init "$BENCH_REF_INIT" --config "$conf" \
+		"${modargs[@]}" ${keys[@]+"${keys[@]}"}
+fi
+
 # ---- the boots ----------------------------------------------------------------------
 variants=(cvminit baseline)
 [ "$DISK_KIND" = protected ] && variants+=(cvminit-nopv)
+[ -n "${BENCH_REF_INIT:-}" ] && variants+=(cvminit-ref)
 boot_one() { # VARIANT RUN
 	local v=$1 i=$2 log=$out/runs/$1-$2.log rc=0
 	# a fresh copy of the disk per boot: every boot finds the same bytes

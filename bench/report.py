@@ -49,6 +49,12 @@ MARKERS = ['STANDIN: cat /boot/BOOT-MARKER: cvm-boot marker',
            'STANDIN: cat /opt/nvflare/config/CONFIG-MARKER: cvm-config marker',
            'STANDIN: cat /opt/nvflare/jobs/JOBS-MARKER: cvm-jobs marker',
            'STANDIN: cat /opt/nvflare/data/DATA-MARKER: cvm-data marker']
+# one line per module in list order (init/modules.c), e.g.
+#   "modules: ext4: loaded in 412.3 ms", "modules: sev_guest: no such device here (...) in 9.1 ms"
+RE_MODULE = re.compile(TS + r'cvminit: modules: (\w+): (?:loaded|no such device here.*) in ([0-9.]+) ms')
+# variants compared with cvminit besides the baseline: a reference build of
+# cvminit (BENCH_REF_INIT) and the anchors (BENCH_ANCHORS=yes)
+OTHER_WHO = {'cvminit-ref': 'cvminit', 'cvminit-nopv': 'cvminit', 'dracut': 'anchor', 'initramfs-tools': 'anchor'}
 ESC = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[c78]')
 
 
@@ -67,7 +73,12 @@ def parse_run(path, who):
     lines = console_lines(path)
     stages, steps, stamp, mounts, last_done = {}, {}, None, set(), None
     first = None
+    modules = {}
     for l in lines:
+        m = RE_MODULE.match(l)
+        if m:
+            modules[m.group(3)] = float(m.group(4))
+            continue
         m = RE_DONE.match(l)
         if m and m.group(3) == who:
             stages[m.group(4)] = float(m.group(5))
@@ -103,7 +114,8 @@ def parse_run(path, who):
     if stamp is None or stamp.get('launcher_us', -1) < 0 or stamp.get('run_init_us', -1) < 0:
         raise ValueError('no usable "BENCH: stamp" line (the launcher did not run, or no kernel log)')
     missing = [s for s in STAGES if s not in stages]
-    if missing:
+    if who == 'anchor':  # dracut/initramfs-tools: no stage lines, the total only
+        missing = []
         raise ValueError('no "done in" line for stage(s) ' + ' '.join(missing))
     missing = [mk for mk in MARKERS if mk not in lines]
     if missing:
@@ -112,15 +124,19 @@ def parse_run(path, who):
     offset_us = stamp['launcher_us'] - stamp['mono_ns'] / 1000.0
     run_init_mono_s = (stamp['run_init_us'] - offset_us) / 1e6
     total = (stamp['launcher_us'] - stamp['run_init_us']) / 1000.0
-    startup = (first[0] - first[1] / 1000.0 - run_init_mono_s) * 1000.0
-    tail = (stamp['mono_ns'] / 1e9 - last_done) * 1000.0
-    stage_sum = sum(stages[s] for s in STAGES)
+    if who == 'anchor':
+        startup = tail = between = None
+    else:
+        startup = round((first[0] - first[1] / 1000.0 - run_init_mono_s) * 1000.0, 1)
+        tail = round((stamp['mono_ns'] / 1e9 - last_done) * 1000.0, 1)
+        between = round(total - startup - sum(stages[s] for s in STAGES) - tail, 1)
     r = {
         'total_ms': round(total, 1),
-        'stages_ms': {s: stages[s] for s in STAGES},
-        'startup_ms': round(startup, 1),
-        'switch_root_ms': round(tail, 1),
-        'between_stages_ms': round(total - startup - stage_sum - tail, 1),
+        'stages_ms': {s: stages[s] for s in STAGES if s in stages},
+        'modules_ms': modules,
+        'startup_ms': startup,
+        'switch_root_ms': tail,
+        'between_stages_ms': between,
         'steps_ms': {k: round(v, 1) for k, v in steps.items()},
         'kernel_to_launcher_ms': round(stamp['launcher_us'] / 1000.0, 1),
         'initramfs_unpack_ms': (round((stamp['unpack_end_us'] - stamp['unpack_start_us']) / 1000.0, 1)
@@ -215,7 +231,7 @@ def main():
     res = {}
     mounts = {}
     for v in variants:
-        who = 'baseline' if v == 'baseline' else 'cvminit'
+        who = 'baseline' if v == 'baseline' else OTHER_WHO.get(v, 'cvminit')
         runs = []
         for i in range(1, a.runs + 1):
             log = os.path.join(d, 'runs', '%s-%d.log' % (v, i))
@@ -238,11 +254,15 @@ def main():
         for key in ['total_ms', 'total_excl_unlock_ms', 'startup_ms', 'switch_root_ms', 'between_stages_ms',
                     'kernel_to_launcher_ms', 'initramfs_unpack_ms', 'wall_s']:
             agg[key] = summary([r.get(key) for r in ok])
-        agg['stages_ms'] = {s: summary([r['stages_ms'][s] for r in ok]) for s in STAGES}
+        agg['stages_ms'] = {s: summary([r['stages_ms'].get(s) for r in ok]) for s in STAGES}
+        mnames = [k for r in ok for k in r['modules_ms']]
+        agg['modules_ms'] = {k: summary([r['modules_ms'].get(k) for r in ok]) for k in dict.fromkeys(mnames)}
         names = sorted({k for r in ok for k in r['steps_ms']})
         agg['steps_ms'] = {k: summary([r['steps_ms'].get(k) for r in ok]) for k in names}
         res[v] = {'initramfs': os.path.join(d, v + '.img'), 'runs': runs, 'summary': agg}
 
+    if 'cvminit' in mounts and 'cvminit-ref' in mounts and mounts['cvminit'] != mounts['cvminit-ref']:
+        problems.append('cvminit and its reference build left different mounts')
     # the two inits must have left the same mounts (devices aside: dm names differ)
     if 'cvminit' in mounts and 'baseline' in mounts and mounts['cvminit'] != mounts['baseline']:
         only_c = sorted(mounts['cvminit'] - mounts['baseline'])
@@ -290,6 +310,20 @@ def main():
         'initramfs_no_modules_compressed': ratio(cn['compressed'], bn['compressed']),
         'initramfs_no_modules_uncompressed': ratio(cn['uncompressed'], bn['uncompressed']),
     }
+    # cvminit against every other variant of the run (same pairing by run)
+    others = {}
+    for v in variants:
+        if v in ('cvminit', 'baseline'):
+            continue
+        pv = [rc['total_ms'] / ro['total_ms'] for rc, ro in zip(res['cvminit']['runs'], res[v]['runs'])
+              if 'error' not in rc and 'error' not in ro and ro['total_ms']] if 'cvminit' in res else []
+        others[v] = {
+            'total_ms': ratio(med('cvminit', 'total_ms'), med(v, 'total_ms')),
+            'total_ms_paired_median': round(statistics.median(pv), 3) if pv else None,
+            'stages_ms': {s: ratio(med('cvminit', 'stages_ms', s), med(v, 'stages_ms', s)) for s in STAGES},
+            'initramfs_compressed': ratio(cs['compressed'], img_sizes(res[v]['initramfs'])['compressed'])
+            if os.path.exists(res[v]['initramfs']) else None,
+        }
     preverify = {
         'cvminit_logged_ms': med('cvminit', 'steps_ms', 'preverify'),
         'cvminit_by_difference_ms': (round(med('cvminit', 'stages_ms', 'verity') - med('cvminit-nopv', 'stages_ms', 'verity'), 1)
@@ -338,6 +372,7 @@ def main():
         'tools': {'busybox': cmd_first_line([a.busybox]), 'cryptsetup': cmd_first_line([a.cryptsetup, '--version'])},
         'results': res,
         'ratios_cvminit_over_baseline': ratios,
+        'ratios_cvminit_over': others,
         'verity_preverify': preverify,
         'sizes_bytes': sizes,
         'budget': budget,
@@ -394,8 +429,21 @@ def main():
         if preverify and preverify['cvminit_by_difference_ms'] is not None:
             print('  %-38s %-26s' % ('  pre-verification by difference', '%.1f' % preverify['cvminit_by_difference_ms']))
     row('kernel: initramfs unpack', 'initramfs_unpack_ms')
+    mods = (res.get('cvminit', {}).get('summary', {}).get('modules_ms') or {})
+    if mods:
+        print('  %-38s %s' % ('cvminit: each module (open+finit_module)', ', '.join(
+            '%s %.0f' % (k, x['median']) for k, x in mods.items() if x)))
     row('kernel start -> launcher exec', 'kernel_to_launcher_ms')
     row('wall: QEMU start -> power-off (s)', 'wall_s')
+    if others:
+        print()
+        print('  %-38s %-26s %-26s %s' % ('other variants: median (min..max)', 'total ms', 'modules ms',
+                                          'cvminit/variant (total, paired)'))
+        for v, o in others.items():
+            t = o['total_ms']
+            print('  %-38s %-26s %-26s %s' % (v, cell(v, 'total_ms'), cell(v, 'stages_ms', 'modules'),
+                                              '%s, %s' % ('%.3f' % t if t is not None else '-',
+                                                          o['total_ms_paired_median'])))
     print()
     print('  %-38s %-26s %-26s %s' % ('sizes in bytes', 'cvminit', 'baseline', 'cvminit/baseline'))
     for label, c, b in [('initramfs, gzip', cs['compressed'], bs['compressed']),

@@ -37,3 +37,8 @@ UNIT_MAIN_plan_testbuild := tests/test_plan.c
 .PHONY: readme-keys
 readme-keys:
 	@init/keytable.py README.md
+
+# The modules stage's decisions: the load list's graph, the scheduler, the
+# TEE driver choice from injected CPUID values.
+UNIT_TESTS += modlist
+UNIT_SRCS_modlist := init/modlist.c

@@ -502,15 +502,16 @@ static int add_modules(const struct opts *o, struct cpio_tree *t, size_t *nmods)
 			}
 			if (add_source(t, src, dest, 1, 0644, "module") != EXIT_OK)
 				goto out;
-			size_t add = strlen(dest) + 1;
+			/* "PATH needs=A,B": the init loads modules whose prerequisites
+			 * are loaded concurrently (init/modlist.h) */
+			size_t add = strlen(dest) + strlen(" needs=") + strlen(c.needs[i]) + 1;
 			char *nl = realloc(load, loadlen + add + 1);
 			if (!nl) {
 				fprintf(stderr, PFX "out of memory\n");
 				goto out;
 			}
 			load = nl;
-			memcpy(load + loadlen, dest, add - 1);
-			load[loadlen + add - 1] = '\n';
+			snprintf(load + loadlen, add + 1, "%s needs=%s\n", dest, c.needs[i]);
 			loadlen += add;
 		}
 		*nmods = c.npaths;

@@ -23,6 +23,7 @@ struct kmodule {
 	size_t ndeps;
 	struct strvec pre, post; /* softdep names, as written */
 	unsigned char visited, emitted;
+	size_t pos; /* position in the load order, once emitted */
 };
 
 struct alias {
@@ -660,6 +661,7 @@ struct walk {
 	struct moddb *db;
 	struct modclosure *out;
 	struct strvec paths, builtin, notes;
+	size_t *order; /* module index of each path */
 	char *err;
 	size_t errlen;
 };
@@ -733,6 +735,12 @@ static int fill(struct walk *w, size_t mi)
 				 w->db->mods[pre.idx[i]].name))
 				goto out;
 		m->emitted = 1;
+		m->pos = w->paths.n;
+		size_t *o = realloc(w->order, (w->paths.n + 1) * sizeof(*o));
+		if (!o)
+			goto out;
+		w->order = o;
+		o[w->paths.n] = mi;
 		if (strvec_push(&w->paths, m->path))
 			goto out;
 	}
@@ -760,6 +768,86 @@ static int probe(struct walk *w, size_t mi)
 		if (fill(w, m->deps[i]))
 			return -1;
 	return fill(w, mi);
+}
+
+static int need_add(struct lookup *l, size_t pos)
+{
+	return lookup_add(l, pos);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The prerequisites of each path, as positions before it: its modules.dep
+ * dependencies, its pre: softdeps, and every module that names it as a
+ * post: softdep. A softdep that a cycle put later is no edge (the order
+ * already broke the cycle). Written as "name,name" for the load list. */
+static int compute_needs(struct walk *w)
+{
+	size_t n = w->paths.n;
+	struct lookup *need = calloc(n ? n : 1, sizeof(*need));
+	char **str = calloc(n ? n : 1, sizeof(*str));
+	int rc = -1;
+	if (!need || !str)
+		goto out;
+	for (size_t p = 0; p < n; p++) {
+		const struct kmodule *m = &w->db->mods[w->order[p]];
+		struct lookup pre, post;
+		for (size_t i = 0; i < m->ndeps; i++) {
+			const struct kmodule *d = &w->db->mods[m->deps[i]];
+			if (d->emitted && d->pos < p && need_add(&need[p], d->pos))
+				goto out;
+		}
+		if (resolve_softdeps(w, m, &m->pre, "pre:", &pre))
+			goto out;
+		for (size_t i = 0; i < pre.n; i++) {
+			const struct kmodule *d = &w->db->mods[pre.idx[i]];
+			if (d->emitted && d->pos < p && need_add(&need[p], d->pos)) {
+				free(pre.idx);
+				goto out;
+			}
+		}
+		free(pre.idx);
+		if (resolve_softdeps(w, m, &m->post, "post:", &post))
+			goto out;
+		for (size_t i = 0; i < post.n; i++) {
+			const struct kmodule *d = &w->db->mods[post.idx[i]];
+			if (d->emitted && d->pos > p && need_add(&need[d->pos], p)) {
+				free(post.idx);
+				goto out;
+			}
+		}
+		free(post.idx);
+	}
+	for (size_t p = 0; p < n; p++) {
+		size_t len = 1;
+		if (need[p].n)
+			qsort(need[p].idx, need[p].n, sizeof(size_t), cmp_size);
+		for (size_t i = 0; i < need[p].n; i++)
+			len += strlen(w->db->mods[w->order[need[p].idx[i]]].name) + 1;
+		if (!(str[p] = calloc(1, len)))
+			goto out;
+		size_t at = 0;
+		for (size_t i = 0; i < need[p].n; i++) {
+			const char *nm = w->db->mods[w->order[need[p].idx[i]]].name;
+			/* len counted every name and comma: never truncated */
+			at += (size_t)snprintf(str[p] + at, len - at, "%s%s", i ? "," : "", nm);
+		}
+	}
+	w->out->needs = str;
+	str = NULL;
+	rc = 0;
+out:
+	for (size_t p = 0; need && p < n; p++)
+		free(need[p].idx);
+	free(need);
+	for (size_t p = 0; str && p < n; p++)
+		free(str[p]);
+	free(str);
+	return rc;
 }
 
 int moddb_closure(struct moddb *db, const char *const *names, size_t n,
@@ -791,6 +879,9 @@ int moddb_closure(struct moddb *db, const char *const *names, size_t n,
 			}
 		free(l.idx);
 	}
+	if (compute_needs(&w))
+		goto oom;
+	free(w.order);
 	out->paths = w.paths.v;
 	out->npaths = w.paths.n;
 	out->builtin = w.builtin.v;
@@ -801,6 +892,7 @@ int moddb_closure(struct moddb *db, const char *const *names, size_t n,
 oom:
 	fail(err, errlen, "out of memory computing the module closure");
 error:
+	free(w.order);
 	strvec_free(&w.paths);
 	strvec_free(&w.builtin);
 	strvec_free(&w.notes);
@@ -815,5 +907,7 @@ void modclosure_free(struct modclosure *c)
 	strvec_free(&b);
 	struct strvec nt = { c->notes, c->nnotes, c->nnotes };
 	strvec_free(&nt);
+	struct strvec nd = { c->needs, c->needs ? c->npaths : 0, c->npaths };
+	strvec_free(&nd);
 	memset(c, 0, sizeof(*c));
 }

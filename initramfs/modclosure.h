@@ -40,6 +40,8 @@ struct modclosure {
 	size_t nbuiltin;
 	char **notes;     /* one line each: skipped softdeps, broken cycles */
 	size_t nnotes;
+	char **needs;     /* per path: "name,name" of the earlier paths it must follow
+			   * (modules.dep, pre: softdeps, modules naming it post:); "" none */
 };
 
 /* Reads the metadata of a lib/modules/<kver> directory. Returns 0, or -1 with

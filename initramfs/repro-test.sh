@@ -123,7 +123,7 @@ else
 		cfail="${cfail:+$cfail; }cpio -i failed"
 	cmp -s "$work/x/init" "$tool" || cfail="${cfail:+$cfail; }/init content differs"
 	cmp -s "$work/x/etc/cvminit/cvminit.conf" "$data/cvminit.conf" || cfail="${cfail:+$cfail; }config differs"
-	while read -r m; do
+	while read -r m _needs; do
 		[ -n "$m" ] || continue
 		rel=${m#/lib/modules/*/}
 		cmp -s "$work/x$m" "$kdir/$rel" || { cfail="${cfail:+$cfail; }$m differs"; break; }

@@ -16,15 +16,18 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cvminit kconfig check CONFIG [--fragment FILE]... [--skip TAG]...\n"
-		"                             [--modules-out FILE] [--json] [--strict]\n"
-		"       cvminit kconfig fragment [--raw] [--skip TAG]... required|hardening\n"
+		"                             [--profile fast] [--modules-out FILE] [--json] [--strict]\n"
+		"       cvminit kconfig fragment [--raw] [--skip TAG]... required|hardening|fast\n"
 		"\n"
 		"check: compares a kernel .config (CONFIG, or - for stdin) with cvminit's required\n"
 		"  and hardening fragments (embedded; --fragment FILE replaces them, repeatable;\n"
 		"  --fragment builtin:required / builtin:hardening names an embedded one) and prints\n"
 		"  option, wanted, found and verdict (built-in, module, off, ok, missing, wrong,\n"
 		"  skipped, n/a) per section.\n"
-		"  --skip TAG        do not require the options marked [when=TAG] (snp, tdx, virtio)\n"
+		"  --skip TAG        do not require the options marked [when=TAG] (snp, tdx, virtio;\n"
+		"                    kbs with --profile fast)\n"
+		"  --profile fast    also require every driver built in (kconfig/fast.config):\n"
+		"                    a kernel that passes needs no modules stage\n"
 		"  --modules-out F   write the modules to load (options found as =m), one per line\n"
 		"  --json            print one JSON document instead of the table\n"
 		"  --strict          hardening findings fail too\n"
@@ -82,7 +85,18 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* Loads a fragment: a file, or builtin:required / builtin:hardening. */
+/* The name of an embedded fragment: its file name without ".config"
+ * ("kconfig/fast.config" -> "fast"). */
+static int embedded_named(const struct kc_embedded *em, const char *name)
+{
+	const char *base = strrchr(em->path, '/');
+	base = base ? base + 1 : em->path;
+	size_t n = strlen(name);
+	return !strncmp(base, name, n) && !strcmp(base + n, ".config");
+}
+
+/* Loads a fragment: a file, or builtin:required / builtin:hardening /
+ * builtin:fast (an embedded one by kind or by name). */
 static int load_fragment(struct kc_fragment *frag, const char *spec)
 {
 	char err[512];
@@ -94,11 +108,13 @@ static int load_fragment(struct kc_fragment *frag, const char *spec)
 				fprintf(stderr, "cvminit kconfig: embedded fragment: %s\n", err);
 				return -1;
 			}
-			if (!strcmp(kc_kind_name(frag->kind), kind))
+			/* by kind: the first of that kind (required.config, not fast.config) */
+			if (embedded_named(em, kind) || (!strcmp(kc_kind_name(frag->kind), kind) &&
+							  (embedded_named(em, "required") || embedded_named(em, "hardening"))))
 				return 0;
 			kc_fragment_free(frag);
 		}
-		fprintf(stderr, "cvminit kconfig: no embedded fragment '%s' (known: required, hardening)\n", kind);
+		fprintf(stderr, "cvminit kconfig: no embedded fragment '%s' (known: required, hardening, fast)\n", kind);
 		return -1;
 	}
 	size_t len = 0;
@@ -149,6 +165,7 @@ struct opts {
 	char *skip[MAX_LIST];
 	size_t n_skip;
 	const char *modules_out;
+	const char *profile; /* --profile fast */
 	const char *kind; /* fragment subcommand */
 	int json, strict, raw;
 };
@@ -186,6 +203,14 @@ static int parse_opts(struct opts *o, int argc, char **argv, int check)
 			if (need_arg(argc, argv, i))
 				return -1;
 			o->modules_out = argv[++i];
+		} else if (!strcmp(a, "--profile") && check) {
+			if (need_arg(argc, argv, i))
+				return -1;
+			if (strcmp(argv[++i], "fast")) {
+				fprintf(stderr, "cvminit kconfig: unknown profile '%s' (known: fast)\n", argv[i]);
+				return -1;
+			}
+			o->profile = argv[i];
 		} else if (!strcmp(a, "--json") && check) {
 			o->json = 1;
 		} else if (!strcmp(a, "--strict") && check) {
@@ -258,6 +283,12 @@ static int cmd_check(struct opts *o)
 		o->fragments[o->n_fragments++] = BUILTIN_PREFIX "required";
 		o->fragments[o->n_fragments++] = BUILTIN_PREFIX "hardening";
 	}
+	/* --profile fast: the drivers built in, on top of the other fragments */
+	int have_fast = 0;
+	for (size_t i = 0; i < o->n_fragments; i++)
+		have_fast |= !strcmp(o->fragments[i], BUILTIN_PREFIX "fast");
+	if (o->profile && !have_fast && o->n_fragments < MAX_LIST)
+		o->fragments[o->n_fragments++] = BUILTIN_PREFIX "fast";
 	for (size_t i = 0; i < o->n_fragments; i++) {
 		if (load_fragment(&frags[nf], o->fragments[i]))
 			goto out;
@@ -339,13 +370,13 @@ static int cmd_fragment(struct opts *o)
 			fprintf(stderr, "cvminit kconfig: embedded fragment: %s\n", err);
 			return EXIT_USAGE;
 		}
-		if (!strcmp(kc_kind_name(frag.kind), o->kind))
+		if (embedded_named(c, o->kind))
 			em = c;
 		else
 			kc_fragment_free(&frag);
 	}
 	if (!em) {
-		fprintf(stderr, "cvminit kconfig: no embedded fragment '%s' (known: required, hardening)\n", o->kind);
+		fprintf(stderr, "cvminit kconfig: no embedded fragment '%s' (known: required, hardening, fast)\n", o->kind);
 		return EXIT_USAGE;
 	}
 	if (check_tags(o, &frag, 1)) {

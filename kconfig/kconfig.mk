@@ -3,7 +3,7 @@
 #
 #   make kconfig-check   run the checker on the pinned Debian kernels' configs
 
-KCONFIG_FRAGMENTS := kconfig/required.config kconfig/hardening.config
+KCONFIG_FRAGMENTS := kconfig/required.config kconfig/hardening.config kconfig/fast.config
 # The fragments embedded in the host tool: a generated C file of byte arrays.
 KCONFIG_EMBED := $(B)/kconfig/fragments.c
 KCONFIG_SRCS := kconfig/parse.c kconfig/check.c kconfig/cmd.c $(KCONFIG_EMBED)

@@ -534,11 +534,15 @@ static void build_contents(void)
 			const char *want = "fake module top.ko for cvminit tests\n";
 			CHECK(e->f[F_SIZE] == strlen(want) && !memcmp(e->data, want, strlen(want)));
 		}
-		const char *load = KPFX "kernel/misc/soft_user.ko\n" KPFX "kernel/drivers/dash-name.ko.xz\n"
-				   KPFX "kernel/lib/base.ko\n" KPFX "kernel/lib/mid.ko\n"
-				   KPFX "kernel/crypto/pre_one.ko\n" KPFX "kernel/crypto/impl_a.ko\n"
-				   KPFX "kernel/crypto/impl_b.ko.xz\n" KPFX "kernel/fs/top.ko\n"
-				   KPFX "kernel/crypto/post_one.ko\n";
+		/* each line names its prerequisites: modules.dep, pre: softdeps,
+		 * and the module naming it post: (dash-name after soft_user) */
+		const char *load = KPFX "kernel/misc/soft_user.ko needs=\n"
+				   KPFX "kernel/drivers/dash-name.ko.xz needs=soft_user\n"
+				   KPFX "kernel/lib/base.ko needs=\n" KPFX "kernel/lib/mid.ko needs=base\n"
+				   KPFX "kernel/crypto/pre_one.ko needs=\n" KPFX "kernel/crypto/impl_a.ko needs=\n"
+				   KPFX "kernel/crypto/impl_b.ko.xz needs=\n"
+				   KPFX "kernel/fs/top.ko needs=base,mid,pre_one,impl_a,impl_b\n"
+				   KPFX "kernel/crypto/post_one.ko needs=base,top\n";
 		if ((e = find(a, "etc/cvminit/modules.load"))) {
 			CHECK_INT(e->f[F_MODE], 0100644);
 			CHECK_INT(e->f[F_SIZE], strlen(load));

@@ -306,9 +306,10 @@ static void fragment_errors(void)
 
 static void fragment_embedded_parse(void)
 {
-	/* The fragments shipped in the binary parse, and each kind is there once. */
+	/* The fragments shipped in the binary parse: required, hardening and the
+	 * fast profile (a required-kind fragment of built-in drivers). */
 	int seen[2] = { 0, 0 };
-	CHECK_INT(kc_embedded_count, 2);
+	CHECK_INT(kc_embedded_count, 3);
 	for (size_t i = 0; i < kc_embedded_count; i++) {
 		struct kc_fragment f;
 		char err[256];
@@ -318,7 +319,10 @@ static void fragment_embedded_parse(void)
 			continue;
 		}
 		seen[f.kind]++;
-		CHECK(f.n >= 20);
+		CHECK(f.n >= 15);
+		if (strstr(em->path, "fast"))
+			for (size_t j = 0; j < f.n; j++)
+				CHECK(f.entries[j].want == KW_YES); /* built in, every one */
 		for (size_t j = 0; j < f.n; j++) {
 			CHECK(f.entries[j].reason && strlen(f.entries[j].reason) > 5);
 			if (f.kind == KC_KIND_HARDENING)
@@ -326,7 +330,7 @@ static void fragment_embedded_parse(void)
 		}
 		kc_fragment_free(&f);
 	}
-	CHECK_INT(seen[KC_KIND_REQUIRED], 1);
+	CHECK_INT(seen[KC_KIND_REQUIRED], 2);
 	CHECK_INT(seen[KC_KIND_HARDENING], 1);
 	CHECK(strstr(kc_embedded_fragments[0].path, "kconfig/") == kc_embedded_fragments[0].path);
 }
@@ -812,6 +816,58 @@ static void command_exit_codes(void)
 	CHECK_INT(run((char *[]){ "kconfig", "fragment", "other", NULL }), EXIT_USAGE);
 }
 
+/* --profile fast: every driver built in, so nothing is left to load. */
+static void profile_fast(void)
+{
+	static const char all_y[] =
+		"CONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_BLK=y\nCONFIG_EXT4_FS=y\nCONFIG_CRYPTO_CRC32C=y\n"
+		"CONFIG_BLK_DEV_DM=y\nCONFIG_DM_VERITY=y\nCONFIG_DM_CRYPT=y\nCONFIG_CRYPTO_XTS=y\n"
+		"CONFIG_CRYPTO_AES=y\nCONFIG_CRYPTO_ECB=y\nCONFIG_CRYPTO_SHA256=y\nCONFIG_SEV_GUEST=y\n"
+		"CONFIG_TDX_GUEST_DRIVER=y\nCONFIG_TSM_REPORTS=y\nCONFIG_CONFIGFS_FS=y\nCONFIG_VIRTIO_NET=y\n";
+	char cfg[128], mods[128], cfgm[128];
+	snprintf(cfg, sizeof(cfg), "%s", tmp_path("fast.config"));
+	snprintf(cfgm, sizeof(cfgm), "%s", tmp_path("fastm.config"));
+	snprintf(mods, sizeof(mods), "%s", tmp_path("fast.modules"));
+	th_write_file(cfg, all_y);
+	/* all built in: pass, no module to load (optional AES-NI/SSSE3 absent: notes) */
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfg, "--fragment", "builtin:fast", "--modules-out", mods, NULL }),
+		  EXIT_OK);
+	CHECK(out_has("stdout", "== required (kconfig/fast.config) =="));
+	CHECK(out_has("stdout", "  note CONFIG_CRYPTO_AES_NI_INTEL: missing (found -)"));
+	char *m = read_file(mods);
+	CHECK_STR(m, "");
+	free(m);
+	/* one driver as a module: wrong, and it fails */
+	char *text = strdup(all_y);
+	CHECK(text != NULL);
+	if (text) {
+		char *p = strstr(text, "CONFIG_DM_VERITY=y");
+		p[strlen("CONFIG_DM_VERITY=")] = 'm';
+		th_write_file(cfgm, text);
+		free(text);
+	}
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfgm, "--fragment", "builtin:fast", NULL }), EXIT_FAIL);
+	CHECK(out_has("stdout", "  FAIL CONFIG_DM_VERITY: wrong (found m): dm-verity of p2/p4 built in"));
+	/* --skip: a platform without TDX or a key broker */
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfgm, "--fragment", "builtin:fast", "--skip", "tdx", "--skip",
+				  "kbs", NULL }),
+		  EXIT_FAIL);
+	CHECK(out_has("stdout", "CONFIG_VIRTIO_NET"));
+	/* --profile fast adds the fragment to the default ones (once) */
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfg, "--profile", "fast", NULL }), EXIT_FAIL);
+	CHECK(out_has("stdout", "== required (kconfig/required.config) =="));
+	CHECK(out_has("stdout", "== required (kconfig/fast.config) =="));
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfg, "--fragment", "builtin:fast", "--profile", "fast", NULL }),
+		  EXIT_OK);
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfg, "--profile", "slow", NULL }), EXIT_USAGE);
+	CHECK(out_has("stderr", "unknown profile 'slow' (known: fast)"));
+	CHECK_INT(run((char *[]){ "kconfig", "check", cfg, "--profile", NULL }), EXIT_USAGE);
+	/* the fragment for merge_config.sh */
+	CHECK_INT(run((char *[]){ "kconfig", "fragment", "fast", "--skip", "tdx", NULL }), EXIT_OK);
+	CHECK(out_has("stdout", "\nCONFIG_DM_VERITY=y\n"));
+	CHECK(out_lacks("stdout", "CONFIG_TDX_GUEST_DRIVER"));
+}
+
 static void fragment_output_reparses(void)
 {
 	/* What `kconfig fragment` prints is itself a .config our parser reads
@@ -872,6 +928,7 @@ int main(void)
 	TEST(report_table_and_json);
 	TEST(command_exit_codes);
 	TEST(fragment_output_reparses);
+	TEST(profile_fast);
 	static const char *files[] = { "stdout", "stderr", "ok.config", "modules", "not.config",
 				       "bad.frag", "h.config", "plain.config" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
