@@ -17,6 +17,7 @@
 #include "crypto/eventlog.h"
 #include "crypto/host/snp_launch.h"
 #include "crypto/host/tdx_launch.h"
+#include "crypto/host/tdx_launch.h"
 #include "crypto/host/tpm2_host.h"
 #include "crypto/secret.h"
 #include "crypto/tpm2_util.h"
@@ -36,6 +37,7 @@ static void usage(FILE *f)
 		"                        [--vmm-type qemu|ec2|gce] [--guest-features VALUE] --kernel FILE\n"
 		"                        [--snp-host-data HEX] [--snp-id-key-digest HEX] [--snp-author-key-digest HEX]\n"
 		"                        [--snp-family-id HEX] [--snp-image-id HEX]]\n"
+		"                       [--tdx-ovmf FILE --kernel FILE [--tdx-two-pass-add-pages]]\n"
 		"\n"
 		"Prints, as one JSON document, what booting this image will produce: SHA-256 and\n"
 		"SHA-384 of the initramfs, the dm-verity root hashes, the events cvminit extends into\n"
@@ -55,6 +57,9 @@ static void usage(FILE *f)
 		"initramfs and --cmdline booted with --kernel from that AmdSev OVMF build, as\n"
 		"cvminit measure snp computes it (same options), and its inputs; --snp-host-data and\n"
 		"the --snp-id-* options are recorded as the HOST_DATA and ID block the VMM will set.\n"
+		"--tdx-ovmf adds \"tdx\": MRTD, RTMR1 and RTMR2 of the same direct boot from that\n"
+		"TDVF build, as cvminit measure tdx computes them (--tdx-two-pass-add-pages: its\n"
+		"--two-pass-add-pages). RTMR0 (the VM's configuration) is not predicted.\n"
 		"The document's schema: crypto/MEASUREMENTS.md. Same inputs, same bytes.\n"
 		"\n"
 		"usage: cvminit measure volume-key-pin --luks IMAGE --name cvm-root|cvm-jobs\n"
@@ -286,11 +291,13 @@ static int snp_option(struct snp_args *a, const char *name, const char *val)
 {
 	uint64_t v;
 
+	if (!strcmp(name, "kernel")) { /* shared with --tdx-ovmf */
+		a->kernel = val;
+		return 0;
+	}
 	a->any = 1;
 	if (!strcmp(name, "snp-ovmf")) {
 		a->ovmf = val;
-	} else if (!strcmp(name, "kernel")) {
-		a->kernel = val;
 	} else if (!strcmp(name, "vcpus")) {
 		if (snp_parse_number(val, 8192, &v) < 0 || v == 0)
 			goto bad;
@@ -336,7 +343,7 @@ bad:
 static int snp_check(const struct snp_args *a)
 {
 	if (!a->ovmf) {
-		fprintf(stderr, "cvminit measure: --vcpus, --vcpu-type, --kernel, ... go with --snp-ovmf FILE\n");
+		fprintf(stderr, "cvminit measure: --vcpus, --vcpu-type, ... go with --snp-ovmf FILE\n");
 		return -1;
 	}
 	if (!a->kernel || !a->has_vcpus) {
@@ -383,6 +390,28 @@ static void snp_object(FILE *f, const struct snp_args *a, const struct snp_direc
 	fprintf(f, "\n  },\n");
 }
 
+/* "tdx": the registers `cvminit measure tdx` predicts (crypto/MEASUREMENTS.md);
+ * RTMR0 (the VM's configuration) stays absent. */
+static void tdx_object(FILE *f, const struct tdx_launch_out *t)
+{
+	const struct { const char *name; int have; const uint8_t *v; } regs[] = {
+		{ "mrtd", t->have_mrtd, t->mrtd },	  { "rtmr0", t->have_rtmr0, t->rtmr0 },
+		{ "rtmr1", t->have_rtmr1, t->rtmr1 }, { "rtmr2", t->have_rtmr2, t->rtmr2 },
+	};
+	char x[97];
+	int first = 1;
+
+	fprintf(f, "  \"tdx\": {");
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		if (!regs[i].have)
+			continue;
+		hex(regs[i].v, 48, x);
+		fprintf(f, "%s\n    \"%s\": \"%s\"", first ? "" : ",", regs[i].name, x);
+		first = 0;
+	}
+	fprintf(f, "\n  },\n");
+}
+
 int cmd_measure(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -400,9 +429,12 @@ int cmd_measure(int argc, char **argv)
 		{ "snp-author-key-digest", required_argument, NULL, 'X' },
 		{ "snp-family-id", required_argument, NULL, 'X' },
 		{ "snp-image-id", required_argument, NULL, 'X' },
+		{ "tdx-ovmf", required_argument, NULL, 'D' },  { "tdx-two-pass-add-pages", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
 	};
 	struct snp_args snp = { .launch = { .vmm = SNP_VMM_QEMU, .guest_features = 0x1 } };
+	const char *tdx_ovmf = NULL;
+	int tdx_two_pass = 0;
 	const char *initramfs = NULL, *config = NULL, *cmdline = "", *banks_arg = "sha256", *output = NULL, *nonce = "";
 	char root_uuid[64] = "none", jobs_uuid[64] = "none", err[300];
 	int test_build = 0, no_tpm = 0, o, idx = 0;
@@ -422,6 +454,8 @@ int cmd_measure(int argc, char **argv)
 			if (snp_option(&snp, opts[idx].name, optarg) < 0)
 				return EXIT_USAGE;
 			break;
+		case 'D': tdx_ovmf = optarg; break;
+		case 'P': tdx_two_pass = 1; break;
 		case 'i': initramfs = optarg; break;
 		case 'c': config = optarg; break;
 		case 'k': cmdline = optarg; break;
@@ -449,6 +483,18 @@ int cmd_measure(int argc, char **argv)
 	}
 	if ((snp.ovmf || snp.any) && snp_check(&snp) < 0)
 		return EXIT_USAGE;
+	if (tdx_ovmf && !snp.kernel) {
+		fprintf(stderr, "cvminit measure: --tdx-ovmf needs --kernel FILE (measured direct boot)\n");
+		return EXIT_USAGE;
+	}
+	if (tdx_two_pass && !tdx_ovmf) {
+		fprintf(stderr, "cvminit measure: --tdx-two-pass-add-pages goes with --tdx-ovmf FILE\n");
+		return EXIT_USAGE;
+	}
+	if (snp.kernel && !snp.ovmf && !tdx_ovmf) {
+		fprintf(stderr, "cvminit measure: --kernel goes with --snp-ovmf FILE or --tdx-ovmf FILE\n");
+		return EXIT_USAGE;
+	}
 	uint16_t banks[TPM2_MAX_BANKS];
 	unsigned nbanks = 0;
 	if (parse_banks(banks_arg, banks, &nbanks) < 0) {
@@ -566,6 +612,15 @@ int cmd_measure(int argc, char **argv)
 			return rc;
 	}
 
+	/* TDX: MRTD and the RTMRs of the same direct boot */
+	struct tdx_launch_out td;
+	if (tdx_ovmf) {
+		int rc = tdx_measure_direct(tdx_ovmf, snp.kernel, initramfs, cmdline, tdx_two_pass, &td,
+					    "cvminit measure: --tdx-ovmf: ");
+		if (rc != EXIT_OK)
+			return rc;
+	}
+
 	FILE *f = output ? fopen(output, "w") : stdout;
 	if (!f) {
 		fprintf(stderr, "cvminit measure: %s: %s\n", output, strerror(errno));
@@ -606,6 +661,8 @@ int cmd_measure(int argc, char **argv)
 	}
 	if (snp.ovmf)
 		snp_object(f, &snp, &sd);
+	if (tdx_ovmf)
+		tdx_object(f, &td);
 	if (facts.has_mock_measurement) {
 		/* test builds: what the mock TEE will report (tests/README: mock TEE) */
 		char mx[97];

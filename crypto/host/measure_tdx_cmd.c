@@ -102,14 +102,14 @@ static int finish(void)
 }
 
 /* The kernel: Authenticode (type t) and whether its stub measures. */
-static int kernel_facts(const char *path, mbedtls_md_type_t t, uint8_t *digest, int *stub_cc)
+static int kernel_facts_who(const char *who, const char *path, mbedtls_md_type_t t, uint8_t *digest, int *stub_cc)
 {
 	struct launch_map m;
 	const char *why = "";
 	int r = launch_map(path, KERNEL_MAX, &m);
 
 	if (r < 0) {
-		fprintf(stderr, P "%s: %s\n", path, r == -EFBIG ? "larger than 1 GiB, not a kernel" : strerror(-r));
+		fprintf(stderr, "%s%s: %s\n", who, path, r == -EFBIG ? "larger than 1 GiB, not a kernel" : strerror(-r));
 		return EXIT_FAIL;
 	}
 	r = pe_authenticode(m.data, m.len, t, digest, &why);
@@ -117,9 +117,54 @@ static int kernel_facts(const char *path, mbedtls_md_type_t t, uint8_t *digest, 
 		*stub_cc = tdx_kernel_stub_cc(m.data, m.len);
 	launch_unmap(&m);
 	if (r < 0) {
-		fprintf(stderr, P "%s: %s\n", path, why);
+		fprintf(stderr, "%s%s: %s\n", who, path, why);
 		return EXIT_KERNEL;
 	}
+	return EXIT_OK;
+}
+
+/* MRTD and RTMR1/RTMR2 of a measured direct boot of these files; also what
+ * `cvminit measure --tdx-ovmf` publishes. Errors: one line prefixed by who. */
+int tdx_measure_direct(const char *ovmf, const char *kernel, const char *initrd, const char *append, int two_pass,
+		       struct tdx_launch_out *out, const char *who)
+{
+	/* Kernel and initrd first: a missing file is reported before anything
+	 * else is computed. */
+	struct tdx_launch_in in = { .append = append, .two_pass = two_pass };
+	if (kernel) {
+		int rc = kernel_facts_who(who, kernel, MBEDTLS_MD_SHA384, in.kernel_authenticode, &in.kernel_stub_cc);
+		if (rc != EXIT_OK)
+			return rc;
+		in.have_kernel = 1;
+	}
+	if (initrd) {
+		struct stat st;
+		int r = stat(initrd, &st) < 0 ? -errno : launch_file_digest(initrd, MBEDTLS_MD_SHA384, in.initrd_sha384);
+		if (r < 0) {
+			fprintf(stderr, "%s%s: %s\n", who, initrd, strerror(-r));
+			return EXIT_FAIL;
+		}
+		/* QEMU passes an empty -initrd as none. */
+		in.have_initrd = st.st_size > 0;
+	}
+
+	struct launch_map m;
+	int r = launch_map(ovmf, OVMF_MAX, &m);
+	if (r < 0) {
+		fprintf(stderr, "%s%s: %s\n", who, ovmf, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
+		return EXIT_FAIL;
+	}
+	struct tdvf fw;
+	const char *why = "";
+	if (tdvf_parse(m.data, m.len, &fw, &why) < 0) {
+		fprintf(stderr, "%s%s: %s\n", who, ovmf, why);
+		launch_unmap(&m);
+		return EXIT_FIRMWARE;
+	}
+	in.fw = &fw;
+	tdx_launch_predict(&in, out);
+	launch_unmap(&m);
+
 	return EXIT_OK;
 }
 
@@ -168,7 +213,7 @@ int cmd_measure_tdx(int argc, char **argv)
 		uint8_t d[48];
 		char h[97];
 		int stub, sha256 = !strcmp(auth, "sha256");
-		int rc = kernel_facts(kernel, sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA384, d, &stub);
+		int rc = kernel_facts_who(P, kernel, sha256 ? MBEDTLS_MD_SHA256 : MBEDTLS_MD_SHA384, d, &stub);
 		if (rc != EXIT_OK)
 			return rc;
 		hex_encode(d, sha256 ? 32 : 48, h, sizeof(h));
@@ -184,43 +229,10 @@ int cmd_measure_tdx(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* Kernel and initrd first: a missing file is reported before anything
-	 * else is computed. */
-	struct tdx_launch_in in = { .append = append, .two_pass = two_pass };
-	if (kernel) {
-		int rc = kernel_facts(kernel, MBEDTLS_MD_SHA384, in.kernel_authenticode, &in.kernel_stub_cc);
-		if (rc != EXIT_OK)
-			return rc;
-		in.have_kernel = 1;
-	}
-	if (initrd) {
-		struct stat st;
-		int r = stat(initrd, &st) < 0 ? -errno : launch_file_digest(initrd, MBEDTLS_MD_SHA384, in.initrd_sha384);
-		if (r < 0) {
-			fprintf(stderr, P "%s: %s\n", initrd, strerror(-r));
-			return EXIT_FAIL;
-		}
-		/* QEMU passes an empty -initrd as none. */
-		in.have_initrd = st.st_size > 0;
-	}
-
-	struct launch_map m;
-	int r = launch_map(ovmf, OVMF_MAX, &m);
-	if (r < 0) {
-		fprintf(stderr, P "%s: %s\n", ovmf, r == -EFBIG ? "larger than 64 MiB, not a firmware image" : strerror(-r));
-		return EXIT_FAIL;
-	}
-	struct tdvf fw;
-	const char *why = "";
-	if (tdvf_parse(m.data, m.len, &fw, &why) < 0) {
-		fprintf(stderr, P "%s: %s\n", ovmf, why);
-		launch_unmap(&m);
-		return EXIT_FIRMWARE;
-	}
-	in.fw = &fw;
 	struct tdx_launch_out out;
-	tdx_launch_predict(&in, &out);
-	launch_unmap(&m);
+	int rc = tdx_measure_direct(ovmf, kernel, initrd, append, two_pass, &out, P);
+	if (rc != EXIT_OK)
+		return rc;
 
 	int first = 1;
 	printf("{");

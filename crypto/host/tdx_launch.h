@@ -89,6 +89,10 @@ void tdx_launch_predict(const struct tdx_launch_in *in, struct tdx_launch_out *o
 
 /* `cvminit measure tdx` and `cvminit measure tdx-replay`
  * (measure_tdx_cmd.c); argv[0] is the subcommand. */
+/* measure_tdx_cmd.c: the prediction for these files (exit status of the
+ * command; errors printed with the prefix who). */
+int tdx_measure_direct(const char *ovmf, const char *kernel, const char *initrd, const char *append, int two_pass,
+		       struct tdx_launch_out *out, const char *who);
 int cmd_measure_tdx(int argc, char **argv);
 int cmd_measure_tdx_replay(int argc, char **argv);
 

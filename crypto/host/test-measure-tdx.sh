@@ -277,6 +277,17 @@ PY
 		tdx --ovmf "$work/notdx.fd"
 	# A firmware cut to half (a multiple of 4 KiB, footer gone): refused.
 	head -c 2097152 "$fw" >"$work/half.fd"
+	# measurements.json: `cvminit measure --tdx-ovmf` publishes what `measure tdx` prints.
+	printf 'ROOT_ENCRYPTION=none\nJOB_STORE_ENCRYPTION=none\nTEE=mock\n' >"$work/t.conf"
+	mbase=(--initramfs "$work/initrd.img" --config "$work/t.conf" --test-build --no-tpm --cmdline "console=ttyS0")
+	run tdx --ovmf "$fw" --kernel "$kernel" --initrd "$work/initrd.img" --append "console=ttyS0"
+	want="\"tdx\":$OUT"
+	run --tdx-ovmf "$fw" --kernel "$kernel" "${mbase[@]}"
+	doc=$(tr -d ' \n' <<<"$OUT")
+	[ "$RC" = 0 ] && [[ "$doc" == *"$want"* ]] && pass debian/measurements-json-tdx ||
+		flunk debian/measurements-json-tdx "exit $RC: $ERR"
+	fails debian/measurements-json-tdx-needs-kernel 2 "cvminit measure: --tdx-ovmf needs --kernel FILE (measured direct boot)" \
+		--tdx-ovmf "$fw" "${mbase[@]}"
 	fails debian/truncated 3 "$P $work/half.fd: no OVMF footer table (not an OVMF build, or truncated)" tdx --ovmf "$work/half.fd"
 
 	# ---- performance: 4 MiB firmware + 10 MB kernel + 50 MB initrd ----------
