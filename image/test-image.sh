@@ -233,4 +233,15 @@ else
 	not_ok pipeline-reproducible "build/init missing: run make first"
 fi
 
+# ---- --qcow2: the same disk, converted by qemu-img --------------------------
+Q=$work/q
+mkdir -p "$Q"
+if "$tool" image build --layout "$data/layout.conf" --out "$Q/disk.img" --qcow2 --quiet >"$Q/build.log" 2>&1 &&
+	[ "$(qemu-img info --output=json "$Q/disk.qcow2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')" = qcow2 ] &&
+	qemu-img compare -q -f raw -F qcow2 "$Q/disk.img" "$Q/disk.qcow2"; then
+	ok qcow2-equals-raw
+else
+	not_ok qcow2-equals-raw "$(cat "$Q/build.log")"
+fi
+
 exit $failed

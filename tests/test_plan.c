@@ -433,6 +433,58 @@ static void pinned_senders(void)
 	CHECK_INT(plan.typed[PROMPT_JOBS], TYPED_ACCEPT_WARN);
 }
 
+/* The kbs key source: its network and broker settings are parsed into the
+ * plan once, refused with the key named, and the release rules demand
+ * HTTPS and the volume-key pins. */
+#define KBS_NET "KBS_URL=https://kbs.test:8443\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n" \
+		"NET_GATEWAY=10.0.2.2\nKBS_RESOURCE_ROOT=cvminit/luks/root\nKBS_RESOURCE_JOBS=cvminit/luks/jobs\n"
+#define KBS_BOTH "ROOT_KEY_SOURCE=kbs\nJOBS_KEY_SOURCE=kbs\n"
+#define KBS_PINS "ROOT_VOLUME_KEY_PIN=" PIN "\nJOBS_VOLUME_KEY_PIN=" PIN "\n"
+
+static void refused_at_build(const char *text, const char *needle)
+{
+	char full[2048];
+	snprintf(full, sizeof(full), "%s%s", VERITY, text);
+	CHECK_INT(build(full), -EINVAL);
+	if (!strstr(err, needle))
+		TH_FAIL("error '%s' does not name '%s'", err, needle);
+}
+
+static void kbs_plan_rules(void)
+{
+	CHECK_INT(build(VERITY KBS_BOTH KBS_NET KBS_PINS), 0);
+	CHECK(plan.kbs.used);
+	CHECK(plan.kbs.https);
+	CHECK_STR(plan.kbs.resource[0], "cvminit/luks/root");
+	CHECK_STR(plan.kbs.resource[1], "cvminit/luks/jobs");
+	CHECK_STR(plan.kbs.ifname, "eth0");
+	CHECK_INT(plan.kbs.timeout, 60);
+	accepted(KBS_BOTH KBS_NET KBS_PINS);
+	/* without kbs, no network: the plan does not use it */
+	CHECK_INT(build(VERITY ROOT_OK JOBS_OK), 0);
+	CHECK(!plan.kbs.used);
+	/* the pins are what stops a broker (or host) that hands over a key to a volume of its own */
+	refused(KBS_BOTH KBS_NET "JOBS_VOLUME_KEY_PIN=" PIN "\n",
+		"ROOT_KEY_SOURCE=kbs needs ROOT_VOLUME_KEY_PIN: the host cannot read the released key, but a broker "
+		"that releases a wrong one (or a host that serves a volume of its own) must not get a boot");
+	refused(KBS_BOTH KBS_NET "ROOT_VOLUME_KEY_PIN=" PIN "\n",
+		"JOBS_KEY_SOURCE=kbs needs JOBS_VOLUME_KEY_PIN: the host cannot read the released key, but a volume "
+		"of its own must not be opened");
+	/* malformed network and broker settings: refused while building, the key named */
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=ftp://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "KBS_URL");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test/x\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "no path after the host");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nNET_ADDRESS=10.0.2.15/24\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "KBS_ADDRESS");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "NET_ADDRESS");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n"
+			 "KBS_RESOURCE_ROOT=a/b\nKBS_RESOURCE_JOBS=a/b/d\n", "KBS_RESOURCE_ROOT");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\nNET_INTERFACE=a/b\n", "NET_INTERFACE");
+}
+
 int main(void)
 {
 	TEST(root_typed_key_refused);
@@ -448,5 +500,6 @@ int main(void)
 	TEST(pins_and_tcb_are_exact);
 	TEST(stage_inputs_are_typed);
 	TEST(check_sees_only_the_plan);
+	TEST(kbs_plan_rules);
 	return TH_END();
 }
