@@ -124,8 +124,10 @@ head -c 65536 /dev/zero | tr '\0' 'x' >"$work/initrd.img"
 M=(measure --initramfs "$work/initrd.img" --config "$work/c.conf" --test-build --cmdline "console=ttyS0 panic=-1")
 "$bin" "${M[@]}" --output "$work/m1.json" && "$bin" "${M[@]}" >"$work/m2.json" && cmp -s "$work/m1.json" "$work/m2.json" &&
 	pass measure/deterministic || flunk measure/deterministic
-case_ measure/snp-options-need-ovmf 2 "cvminit measure: --vcpus, --vcpu-type, --kernel, ... go with --snp-ovmf FILE" \
+case_ measure/snp-options-need-ovmf 2 "cvminit measure: --vcpus, --vcpu-type, ... go with --snp-ovmf FILE" \
 	"${M[@]}" --vcpus 2
+case_ measure/kernel-needs-a-firmware 2 "cvminit measure: --kernel goes with --snp-ovmf FILE or --tdx-ovmf FILE" \
+	"${M[@]}" --kernel "$work/c.conf"
 case_ measure/snp-ovmf-needs-kernel 2 "cvminit measure: --snp-ovmf needs --kernel FILE and --vcpus N (measured direct boot)" \
 	"${M[@]}" --snp-ovmf "$work/c.conf" --vcpus 2 --vcpu-type EPYC
 case_ measure/snp-ovmf-not-firmware 3 \
