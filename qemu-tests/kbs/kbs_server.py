@@ -222,11 +222,23 @@ class Handler(BaseHTTPRequestHandler):
         if req['version'] != VERSION:
             raise auth_failed('KBS Client Protocol Version Mismatch: expect =%s while the request is %s'
                               % (VERSION, req['version']))
-        sid = uuid.uuid4().hex
-        nonce = base64.b64encode(os.urandom(32)).decode()  # make_nonce: 32 bytes, standard base64
         expires = time.time() + st.ns.session_minutes * 60
-        with st.lock:
-            st.sessions[sid] = {'state': 'authed', 'tee': req['tee'], 'nonce': nonce, 'expires': expires}
+        if st.ns.replay_session:
+            # what the guest would meet if an earlier boot's attested session
+            # came back: its cookie and nonce, its token, its TEE key
+            with open(st.ns.replay_session) as f:
+                old = json.load(f)
+            sid, nonce = old['sid'], old['nonce']
+            with st.lock:
+                st.sessions[sid] = {'state': 'attested', 'tee': old['tee'], 'nonce': nonce, 'expires': expires,
+                                    'token': old['token'], 'claims': old['claims'],
+                                    'pubkey': kv.tee_pubkey(old['tee-pubkey'])}
+            entry.update(replayed_session=sid[:8])
+        else:
+            sid = uuid.uuid4().hex
+            nonce = base64.b64encode(os.urandom(32)).decode()  # make_nonce: 32 bytes, standard base64
+            with st.lock:
+                st.sessions[sid] = {'state': 'authed', 'tee': req['tee'], 'nonce': nonce, 'expires': expires}
         ch = json.dumps({'nonce': nonce, 'extra-params': ''}, separators=(',', ':'))
         entry.update(status=200, tee=req['tee'], session=sid[:8])
         st.log(event='auth', **entry)
@@ -286,6 +298,10 @@ class Handler(BaseHTTPRequestHandler):
         token = make_token(st, sess['tee'], claims, pubkey)
         with st.lock:
             sess.update(state='attested', token=token, claims=claims, pubkey=pubkey)
+        if ns.record_session:
+            with open(ns.record_session, 'w') as f:
+                json.dump({'sid': sid, 'nonce': sess['nonce'], 'tee': sess['tee'], 'token': token, 'claims': claims,
+                           'tee-pubkey': rd['tee-pubkey']}, f)
         entry.update(status=200, measurement=claims['measurement'], notes=notes)
         st.log(event='attest', **entry)
         self.send_raw(200, json.dumps({'token': token}, separators=(',', ':')).encode(), 'application/json',
@@ -449,6 +465,10 @@ def main(argv):
     p.add_argument('--tamper-jwe', choices=('tag', 'ciphertext', 'encrypted_key', 'epk', 'alg', 'truncated',
                                             'not-json'), help='send a damaged JWE')
     p.add_argument('--record-jwe', metavar='DIR', help='keep every JWE sent as DIR/<repo>_<type>_<tag>.jwe')
+    p.add_argument('--record-session', metavar='FILE',
+                   help='keep the last attested session (cookie, nonce, token, TEE key) in FILE')
+    p.add_argument('--replay-session', metavar='FILE',
+                   help="answer every auth with that earlier session's cookie and nonce, still attested")
     p.add_argument('--replay-jwe', metavar='FILE', help='send this (earlier) JWE instead of a fresh one')
     ns = p.parse_args(argv)
     if not (ns.snp_ark or ns.tdx_root):
