@@ -288,7 +288,8 @@ class Handler(BaseHTTPRequestHandler):
             raise attest_failed('refused by --refuse-attestation')
         try:
             if sess['tee'] == 'snp' and st.trust_snp:
-                claims, notes = kv.verify_snp(ev['primary_evidence'], expect, st.trust_snp, ns.snp_min_version)
+                claims, notes = kv.verify_snp(ev['primary_evidence'], expect, st.trust_snp, ns.snp_min_version,
+                                               ns.snp_require_vcek_tcb)
             elif sess['tee'] == 'tdx' and st.trust_tdx:
                 claims, notes = kv.verify_tdx(ev['primary_evidence'], expect, st.trust_tdx)
             else:
@@ -444,7 +445,9 @@ def main(argv):
     p.add_argument('--snp-ask', help='its ASK, used when the evidence carries none')
     p.add_argument('--snp-vcek', help='the VCEK used when the evidence carries no cert_chain (offline store)')
     p.add_argument('--snp-min-version', type=int, default=2,
-                   help='lowest SNP report version accepted (Trustee: 3; the mock makes 2)')
+                   help='lowest SNP report version accepted (Trustee: 3, as the QEMU scenarios ask; the mock makes 3)')
+    p.add_argument('--snp-require-vcek-tcb', action='store_true',
+                   help="refuse a VCEK without AMD's TCB extensions, as Trustee does (default: accept, noted)")
     p.add_argument('--tdx-root', help='TDX trust anchor (the test SGX root)')
     p.add_argument('--allow-measurement', action='append', default=[],
                    help='resource policy: a measurement (SNP MEASUREMENT / TDX MRTD; hex or base64) allowed')
