@@ -91,6 +91,18 @@ expect_kbs_event 1 resource status=200 resource=cvminit/luks/root
 expect_kbs_event 1 resource status=200 resource=cvminit/luks/jobs
 expect_kbs_event 0 refused
 
+# a replay: one FATAL line, nothing released, launched or written, network down
+boot_replay_refused() {
+	kbs_boot
+	expect_poweroff
+	expect_fatal root "$E_REPLAYED"
+	expect_part_unchanged 3
+	expect_part_unchanged 5
+	expect_not_launched
+	expect_no_regex '^cvminit: root: the KBS released'
+	expect_line "cvminit: halt: network: eth0 down, addresses flushed"
+}
+
 # ---- 3. the host replays the earlier boot's JWE for p3 -----------------------
 [ -s "$KBS_DIR/sent/cvminit_luks_root.jwe" ] || die "no JWE recorded for p3"
 cp "$CONSOLE_TXT" "$WORK/console-unlock.txt"
@@ -98,13 +110,7 @@ rm -f "$KBS_LOG"
 kbs_start --allow-measurement "$E_MEASUREMENT" --replay-jwe "$KBS_DIR/sent/cvminit_luks_root.jwe"
 part_snapshot 3
 part_snapshot 5
-kbs_boot
-expect_poweroff
-expect_fatal root "$E_REPLAYED"
-expect_part_unchanged 3
-expect_part_unchanged 5
-expect_not_launched
-expect_no_regex '^cvminit: root: the KBS released'
+boot_replay_refused
 expect_kbs_event 1 attest status=200 measurement="$E_MEASUREMENT"
 expect_kbs_event 1 resource status=200 replayed=cvminit_luks_root.jwe
 
@@ -116,14 +122,7 @@ old_sid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sid"]
 cp "$CONSOLE_TXT" "$WORK/console-replay-jwe.txt"
 rm -f "$KBS_LOG"
 kbs_start --allow-measurement "$E_MEASUREMENT" --replay-session "$KBS_DIR/session.json"
-kbs_boot
-expect_poweroff
-expect_fatal root "$E_REPLAYED"
-expect_part_unchanged 3
-expect_part_unchanged 5
-expect_not_launched
-expect_no_regex '^cvminit: root: the KBS released'
-expect_line "cvminit: halt: network: eth0 down, addresses flushed"
+boot_replay_refused
 expect_kbs_event 1 auth status=200 replayed_session="$old_sid"
 expect_kbs_event 1 attest-again status=200 session="$old_sid"
 expect_kbs_event 0 attest
