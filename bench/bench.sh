@@ -213,6 +213,7 @@ variants=(cvminit baseline)
 [ "$ANCHORS" = yes ] && variants+=(dracut initramfs-tools)
 boot_one() { # VARIANT RUN
 	local v=$1 i=$2 log=$out/runs/$1-$2.log rc=0 append=quiet
+	# shellcheck disable=SC2154 # ANCHOR_CMDLINE_*: from anchors.env
 	case "$v" in
 	dracut) append=$ANCHOR_CMDLINE_dracut ;;
 	initramfs-tools) append=$ANCHOR_CMDLINE_initramfs_tools ;;

@@ -211,6 +211,7 @@ build_anchor() {
 		echo "# cvminit bench anchor chroot $name: the $base chroot + $pkgs, from $MIRROR"
 		echo "# built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(since "$t0") s by qemu-tests/distro-chroot.sh ($AHASH)"
 		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046 # package names: one word each
 		chroot "$TMPBUILD/root" dpkg-query -W $(packages "$base") $pkgs
 	} > "$TMPBUILD/root/.cvminit-chroot"
 	mv "$TMPBUILD/apt.log" "$TMPBUILD/root/.cvminit-apt.log"
@@ -218,7 +219,7 @@ build_anchor() {
 	rm -rf "$TMPBUILD"
 	TMPBUILD=""
 	for d in "$CHROOTS/anchor-$name"-*; do
-		[ -d "$d" ] && [ "$d" != "$final" ] || continue
+		if [ ! -d "$d" ] || [ "$d" = "$final" ]; then continue; fi
 		say "removing the outdated ${d##*/}"
 		rm -rf --one-file-system "$d"
 	done
