@@ -29,55 +29,6 @@ struct step {
 	bool retry;
 };
 
-static int read_file(const char *path, size_t max, unsigned char **out, size_t *n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-	struct stat st;
-
-	*out = NULL;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
-		close(fd);
-		return -E2BIG;
-	}
-	/* sysfs files report size 0 or a page: read to the end within max */
-	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, len = 0;
-	unsigned char *b = malloc(cap);
-	while (b) {
-		ssize_t k;
-
-		if (len + 1 >= cap) {
-			unsigned char *nb = cap * 2 <= max + 1 ? realloc(b, cap * 2) : NULL;
-			if (!nb) {
-				r = -E2BIG;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		k = read(fd, b + len, cap - len - 1);
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	close(fd);
-	if (!b)
-		return -ENOMEM;
-	if (r < 0) {
-		free(b);
-		return r;
-	}
-	b[len] = '\0';
-	*out = b;
-	*n = len;
-	return 0;
-}
-
 /* One request; resp holds the parsed answer (body points into buf). */
 static int request(struct boot_ctx *ctx, const struct kbs_endpoint *ep, const char *method, const char *path,
 		   const char *cookie, const char *body, char *buf, struct http_response *resp, uint64_t deadline,
@@ -131,11 +82,11 @@ static int evidence_json(struct boot_ctx *ctx, const struct tee_report *rep, str
 
 	if (rep->kind == TEE_SNP)
 		return kbs_snp_evidence(rep->data, rep->len, rep->certs, rep->certs_len, ev, st->why, sizeof(st->why));
-	unsigned char *ccel = NULL;
+	char *ccel = NULL;
 	size_t ccel_len = 0;
-	if (read_file(CCEL_PATH, CCEL_MAX, &ccel, &ccel_len) < 0)
+	if (read_file_max(CCEL_PATH, CCEL_MAX, &ccel, &ccel_len) < 0)
 		ccel_len = 0; /* no CC event log table: the verifier then checks the quote alone */
-	r = kbs_tdx_evidence(rep->data, rep->len, ccel, ccel_len, ev);
+	r = kbs_tdx_evidence(rep->data, rep->len, (const unsigned char *)ccel, ccel_len, ev);
 	free(ccel);
 	if (r < 0)
 		snprintf(st->why, sizeof(st->why), "the TDX evidence does not fit");
@@ -258,7 +209,7 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 	const struct kbs_plan *k = &ctx->plan.kbs;
 	const char *resource = k->resource[strcmp(label, "jobs") == 0];
 	uint64_t deadline = kbs_now_ms() + (uint64_t)k->timeout * 1000u;
-	unsigned char *ca = NULL;
+	char *ca = NULL;
 	size_t ca_len = 0;
 	struct kbs_endpoint ep = { .host = k->host, .addr = k->addr, .port = k->port };
 	struct step st;
@@ -267,10 +218,10 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 	int r;
 
 	if (k->https) {
-		r = read_file(k->ca, CA_MAX, &ca, &ca_len);
+		r = read_file_max(k->ca, CA_MAX, &ca, &ca_len);
 		if (r < 0)
 			return log_fail(&ctx->log, r, "%s: KBS_CA %s cannot be read: %s", label, k->ca, strerror(-r));
-		ep.ca_pem = ca;
+		ep.ca_pem = (const unsigned char *)ca;
 		ep.ca_len = ca_len + 1; /* mbedtls wants the NUL of PEM counted */
 	}
 	if (!ctx->net_down) {

@@ -157,13 +157,15 @@ static int concat_kdf(const unsigned char z[32], unsigned char kek[32])
 	size_t o = 0;
 	int r;
 
-	memcpy(in + o, "\0\0\0\1", 4), o += 4;
+	static const unsigned char round1[4] = { 0, 0, 0, 1 }, bits256[4] = { 0, 0, 1, 0 };
+
+	memcpy(in + o, round1, 4), o += 4;
 	memcpy(in + o, z, 32), o += 32;
-	memcpy(in + o, "\0\0\0", 3), o += 3;
+	memset(in + o, 0, 3), o += 3;
 	in[o++] = (unsigned char)(sizeof(alg) - 1);
 	memcpy(in + o, alg, sizeof(alg) - 1), o += sizeof(alg) - 1;
 	memset(in + o, 0, 8), o += 8; /* apu, apv: zero-length */
-	memcpy(in + o, "\0\0\1\0", 4), o += 4; /* keydatalen: 256 bits */
+	memcpy(in + o, bits256, 4), o += 4; /* keydatalen: 256 bits */
 	r = mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), in, o, kek) ? -EIO : 0;
 	mbedtls_platform_zeroize(in, sizeof(in));
 	return r;

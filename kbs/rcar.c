@@ -116,7 +116,7 @@ int kbs_parse_challenge(const char *body, size_t len, char nonce[KBS_NONCE_MAX +
 		*why = "the challenge has no usable nonce (a string of 1-128 printable ASCII characters)";
 		r = -EINVAL;
 	} else {
-		strcpy(nonce, n);
+		snprintf(nonce, KBS_NONCE_MAX + 1, "%s", n);
 	}
 	json_object_put(o);
 	return r;
@@ -365,8 +365,12 @@ static void sanitize(char *out, size_t outlen, const char *in, size_t n)
 
 	if (!outlen)
 		return;
-	for (size_t i = 0; i < n && o + 1 < outlen; i++)
-		out[o++] = in[i] >= 0x20 && in[i] <= 0x7e ? in[i] : '?';
+	for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+		if (in[i] >= 0x20 && in[i] <= 0x7e)
+			out[o++] = in[i];
+		else
+			out[o++] = '?';
+	}
 	out[o] = '\0';
 }
 

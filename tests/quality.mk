@@ -76,7 +76,7 @@ export HARDEN_REQUIRE_STATIC_PIE
 # ---- static analysis --------------------------------------------------------
 # Flags as the real builds use them; the host's (glibc) headers stand in for
 # musl's, which clang-tidy and cppcheck cannot be pointed at cleanly.
-LINT_DIRS := init crypto tee initramfs kconfig host image
+LINT_DIRS := init crypto tee initramfs kconfig host image kbs
 LINT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(DEPS_CFLAGS)
 export LINT_CFLAGS
 lint: deps
