@@ -104,6 +104,7 @@ struct kbs_plan {
 	char resource[2][CONFIG_VALUE_MAX + 1]; /* [0] p3, [1] p5: <repository>/<type>/<tag> */
 	unsigned timeout;          /* KBS_TIMEOUT, seconds */
 	char ifname[16];           /* NET_INTERFACE */
+	bool dhcp;                 /* NET_ADDRESS=dhcp: ip, prefix, gateway come from the lease */
 	uint32_t ip, gateway;      /* network byte order; gateway 0: none */
 	unsigned prefix;
 	bool keep;                 /* NET_KEEP=yes */
