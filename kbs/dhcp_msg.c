@@ -99,6 +99,7 @@ int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid, const uint8_t mac
 	int ended = 0;
 
 	memset(out, 0, sizeof(*out));
+	*why = "";
 	if (n < OPTS_AT)
 		return REFUSE(-EINVAL, "shorter than a BOOTP message");
 	if (p[0] != BOOTREPLY)
@@ -174,7 +175,6 @@ int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid, const uint8_t mac
 			return REFUSE(-EINVAL, "the lease time option is malformed");
 		out->lease_s = be32(opt[OPT_LEASE]);
 	}
-	*why = "";
 	return 0;
 }
 

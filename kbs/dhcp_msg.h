@@ -36,7 +36,7 @@ int dhcp_build(uint8_t *buf, size_t cap, int type, uint32_t xid, const uint8_t m
 
 /* A BOOTP reply (UDP payload) in p[0, n). 0 with *out filled; -ENOENT: not
  * an answer to us (not a BOOTREPLY, other xid or chaddr); -EINVAL: refused
- * (malformed or an unusable lease). *why names the reason either way. */
+ * (malformed or an unusable lease). *why names the reason ("" on 0). */
 int dhcp_parse_reply(const uint8_t *p, size_t n, uint32_t xid, const uint8_t mac[6], struct dhcp_reply *out,
 		     const char **why);
 

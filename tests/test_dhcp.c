@@ -62,14 +62,14 @@ static void head(struct msg *m, const char *yiaddr)
 /* a complete, valid reply of this type */
 static void reply(struct msg *m, uint8_t type)
 {
-	uint8_t lease[4] = { 0, 1, 0x51, 0x80 }; /* 86400 s */
+	uint8_t lease_time[4] = { 0, 1, 0x51, 0x80 }; /* 86400 s */
 
 	head(m, "10.0.2.15");
 	put_opt(m, 53, 1, &type);
 	put_ip_opt(m, 54, "10.0.2.2");
 	put_ip_opt(m, 1, "255.255.255.0");
 	put_ip_opt(m, 3, "10.0.2.2");
-	put_opt(m, 51, 4, lease);
+	put_opt(m, 51, 4, lease_time);
 	put_ip_opt(m, 6, "10.0.2.3"); /* DNS: ignored */
 	m->b[m->n++] = 255;
 }
@@ -143,6 +143,7 @@ static void offer_and_ack(void)
 	CHECK_INT(parse(&m), 0);
 	CHECK_INT(rep.type, DHCP_NAK);
 	CHECK_INT(rep.server, ip("10.0.2.2"));
+	CHECK_STR(why, "");
 	/* /32 without a router: no network or broadcast address to avoid */
 	head(&m, "203.0.113.7");
 	put_opt(&m, 53, 1, "\x02");
