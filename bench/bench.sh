@@ -16,6 +16,9 @@
 #                of cvminit (variant cvminit-ref: that init-test, its image made
 #                by that host tool), e.g. main's, for a before/after in one run
 #   BENCH_MODULES=FILE   the module list (default qemu-tests/modules)
+#   BENCH_ANCHORS=yes    also build and boot a dracut+systemd and an
+#                initramfs-tools image of the same disk (bench/anchors.sh;
+#                needs BENCH_DISK=protected and root)
 #   INIT_TEST INIT_RELEASE CVMINIT STANDIN BENCH_STAMP   the binaries (defaults under build/)
 #   KERNEL_IMAGE KERNEL_MODDIR KERNEL_VER   the pinned kernel (qemu-tests/kernel.sh)
 # Exit: 0 done and within the size budget; 1 a boot or a build failed, or
@@ -35,6 +38,13 @@ RUNS=${BENCH_RUNS:-3}
 DISK_KIND=${BENCH_DISK:-plain}
 [[ "$RUNS" =~ ^[1-9][0-9]?$ ]] || die "BENCH_RUNS must be 1..99, not '$RUNS'"
 case "$DISK_KIND" in plain | protected) ;; *) die "BENCH_DISK must be plain or protected, not '$DISK_KIND'" ;; esac
+ANCHORS=${BENCH_ANCHORS:-no}
+case "$ANCHORS" in yes | no) ;; *) die "BENCH_ANCHORS must be yes or no, not '$ANCHORS'" ;; esac
+if [ "$ANCHORS" = yes ]; then
+	[ "$DISK_KIND" = protected ] ||
+		die "BENCH_ANCHORS=yes needs BENCH_DISK=protected: the anchors open the protected disk (crypttab, veritytab)"
+	[ "$(id -u)" -eq 0 ] || die "BENCH_ANCHORS=yes needs root (the Debian chroots of qemu-tests/distro-chroot.sh)"
+fi
 
 INIT_TEST=${INIT_TEST:-build/init-test}
 INIT_RELEASE=${INIT_RELEASE:-build/init}
@@ -75,6 +85,11 @@ mkdir -p "$out/runs" "$out/parts"
 # stand-in (see bench/stamp.c).
 mkdisk=(qemu-tests/mkdisk.sh --quiet --out "$out/disk.img" --standin "$STANDIN" --launcher /sbin/standin
 	--add "3=$STAMP:/sbin/init")
+if [ "$ANCHORS" = yes ]; then
+	# systemd switches only to a root that has an os-release file
+	printf 'ID=cvminit-bench\nNAME="cvminit bench disk"\n' > "$out/parts/os-release"
+	mkdisk+=(--add "3=$out/parts/os-release:/etc/os-release")
+fi
 conf=$out/cvminit.conf
 keys=()
 modules_extra=()
@@ -181,21 +196,39 @@ if [ -n "${BENCH_REF_INIT:-}" ]; then
 		"${modargs[@]}" ${keys[@]+"${keys[@]}"}
 fi
 
+if [ "$ANCHORS" = yes ]; then
+	say "building the anchors (dracut + systemd, initramfs-tools + cryptsetup-initramfs) in the Debian chroots"
+	t_anchor=$EPOCHREALTIME
+	KERNEL_IMAGE=$KERNEL_IMAGE KERNEL_MODDIR=$KERNEL_MODDIR KERNEL_VER=$KERNEL_VER \
+		bench/anchors.sh "$out" "$out/parts/p3.key" "$out/parts/p5.key" "$RH2" "$OFF2" "$RH4" "$OFF4"
+	# shellcheck disable=SC1091
+	source "$out/anchors.env"
+	say "anchors built in $(awk -v a="$t_anchor" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
+fi
+
 # ---- the boots ----------------------------------------------------------------------
 variants=(cvminit baseline)
 [ "$DISK_KIND" = protected ] && variants+=(cvminit-nopv)
 [ -n "${BENCH_REF_INIT:-}" ] && variants+=(cvminit-ref)
+[ "$ANCHORS" = yes ] && variants+=(dracut initramfs-tools)
 boot_one() { # VARIANT RUN
-	local v=$1 i=$2 log=$out/runs/$1-$2.log rc=0
+	local v=$1 i=$2 log=$out/runs/$1-$2.log rc=0 append=quiet
+	# shellcheck disable=SC2154 # ANCHOR_CMDLINE_*: from anchors.env
+	case "$v" in
+	dracut) append=$ANCHOR_CMDLINE_dracut ;;
+	initramfs-tools) append=$ANCHOR_CMDLINE_initramfs_tools ;;
+	esac
 	# a fresh copy of the disk per boot: every boot finds the same bytes
 	cp --sparse=always "$out/disk.img" "$out/runs/disk.img"
 	python3 qemu-tests/vm.py --kernel "$KERNEL_IMAGE" --initrd "$out/$v.img" --disk "$out/runs/disk.img" \
-		--log "$log" --timeout 180 --append quiet --result "$out/runs/$v-$i.json" 2> "$out/runs/$v-$i.stderr" ||
+		--log "$log" --timeout 180 --append "$append" --result "$out/runs/$v-$i.json" 2> "$out/runs/$v-$i.stderr" ||
 		rc=$?
 	local secs
 	secs=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$out/runs/$v-$i.json" 2>/dev/null || true)
 	# (a file, not a pipe into grep -q: under pipefail tr could die of SIGPIPE)
-	tr -d '\r' < "$log" > "$log.txt" 2>/dev/null || : > "$log.txt"
+	# (and without terminal escapes: systemd resets the console before the stamp's line)
+	sed -e 's/\r//g' -e 's/\x1b\[[0-9;?!]*[A-Za-z]//g' -e 's/\x1b\][^\a]*\a//g' -e 's/\x1b[c78]//g' < "$log" > "$log.txt" 2>/dev/null ||
+		: > "$log.txt"
 	if [ "$rc" -ne 0 ] || ! grep -q '^BENCH: stamp ' "$log.txt" || ! grep -qx 'STANDIN: done' "$log.txt"; then
 		echo "$prog: $v run $i FAILED (vm.py exit $rc); last console lines ($log):" >&2
 		grep -v '^$' "$log.txt" | tail -n 8 | sed 's/^/  | /' >&2
@@ -220,10 +253,13 @@ fi
 # ---- the report ------------------------------------------------------------------
 bench_secs=$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 rc=0
+report_extra=()
+[ "$ANCHORS" = yes ] && report_extra=(--anchors-env "$out/anchors.env")
 python3 bench/report.py --dir "$out" --runs "$RUNS" --disk "$DISK_KIND" --variants "${variants[*]}" \
 	--kernel-ver "$KERNEL_VER" --init "$INIT_RELEASE" --init-test "$INIT_TEST" \
 	--payload-bytes "$payload_bytes" --payload-libs "$nlibs" --busybox "$BUSYBOX" \
-	--cryptsetup "$CRYPTSETUP" --bench-seconds "$bench_secs" --failed "$failed" || rc=$?
+	--cryptsetup "$CRYPTSETUP" --bench-seconds "$bench_secs" --failed "$failed" \
+	${report_extra[@]+"${report_extra[@]}"} || rc=$?
 cp "$out/bench.json" build/bench.json 2>/dev/null || true
 [ "$failed" -eq 0 ] || rc=1
 exit "$rc"

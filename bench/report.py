@@ -33,6 +33,10 @@ TS = r'^\[\s*(\d+)\.(\d+)\] '
 RE_DONE = re.compile(TS + r'(cvminit|baseline): ([a-z_]+): done in ([0-9.]+) ms$')
 RE_STAMP = re.compile(r'^BENCH: stamp (.*)$')
 RE_MOUNT = re.compile(r'^STANDIN: mount (\S+) (\S+) (\S+) (\S+)$')
+# bench/stamp.c: one line per device-mapper device the init left
+RE_DM = re.compile(r'^BENCH: dm (\S+) (\S+) read=(.*)$')
+# every variant must leave two dm-verity and two LUKS2 volumes that read
+DM_WANTED = {'CRYPT-VERITY': 2, 'CRYPT-LUKS2': 2}
 RE_FATAL = re.compile(r'(cvminit|baseline): FATAL: .*')
 # Sub-steps, in ms. The baseline prints "baseline: <stage>: step <name>: N ms".
 RE_STEP_BASE = re.compile(TS + r'baseline: [a-z_]+: step (unlock|preverify)-([a-z]+): ([0-9.]+) ms$')
@@ -55,7 +59,7 @@ RE_MODULE = re.compile(TS + r'cvminit: modules: (\w+): (?:loaded|no such device 
 # variants compared with cvminit besides the baseline: a reference build of
 # cvminit (BENCH_REF_INIT) and the anchors (BENCH_ANCHORS=yes)
 OTHER_WHO = {'cvminit-ref': 'cvminit', 'cvminit-nopv': 'cvminit', 'dracut': 'anchor', 'initramfs-tools': 'anchor'}
-ESC = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[c78]')
+ESC = re.compile(r'\x1b\[[0-9;?!]*[A-Za-z]|\x1b\][^\a]*\a|\x1b[c78]')
 
 
 def console_lines(path):
@@ -68,13 +72,19 @@ def ts_s(m):
     return int(m.group(1)) + int(m.group(2)) / 10 ** len(m.group(2))
 
 
-def parse_run(path, who):
+def parse_run(path, who, disk):
     """The figures of one boot, or raises ValueError saying what is missing."""
     lines = console_lines(path)
     stages, steps, stamp, mounts, last_done = {}, {}, None, set(), None
+    root_devs = []
     first = None
     modules = {}
+    dm = {}
     for l in lines:
+        m = RE_DM.match(l)
+        if m:
+            dm[m.group(1)] = {'type': m.group(2), 'read': m.group(3)}
+            continue
         m = RE_MODULE.match(l)
         if m:
             modules[m.group(3)] = float(m.group(4))
@@ -92,6 +102,8 @@ def parse_run(path, who):
             continue
         m = RE_MOUNT.match(l)
         if m:
+            if m.group(2) == '/':
+                root_devs.append(m.group(1))
             opts = m.group(4)
             if m.group(3) == 'devtmpfs':  # sized from the free memory at mount time
                 opts = ','.join(o for o in opts.split(',') if not o.startswith(('size=', 'nr_inodes=')))
@@ -113,13 +125,25 @@ def parse_run(path, who):
         raise ValueError('FATAL: ' + fatal[0])
     if stamp is None or stamp.get('launcher_us', -1) < 0 or stamp.get('run_init_us', -1) < 0:
         raise ValueError('no usable "BENCH: stamp" line (the launcher did not run, or no kernel log)')
-    missing = [s for s in STAGES if s not in stages]
-    if who == 'anchor':  # dracut/initramfs-tools: no stage lines, the total only
-        missing = []
-        raise ValueError('no "done in" line for stage(s) ' + ' '.join(missing))
-    missing = [mk for mk in MARKERS if mk not in lines]
-    if missing:
-        raise ValueError('the launcher did not read ' + missing[0].split(':')[1].split()[1])
+    if disk == 'protected':
+        unread = ['%s (%s)' % (n, x['read']) for n, x in sorted(dm.items()) if x['read'] != 'ok']
+        if unread:
+            raise ValueError('the launcher could not read the dm device(s) ' + ', '.join(unread))
+        for t, want in DM_WANTED.items():
+            got = sorted(n for n, x in dm.items() if x['type'] == t)
+            if len(got) != want:
+                raise ValueError('%d %s volume(s) after the init, not %d: %s'
+                                 % (len(got), t, want, ' '.join(got) or '-'))
+    if who == 'anchor':  # dracut/initramfs-tools: no stage lines, the root mount only
+        if not any(d.startswith(('/dev/mapper/', '/dev/dm-')) for d in root_devs):
+            raise ValueError('the root is not a device-mapper volume: %s' % (' '.join(root_devs) or 'no / mount'))
+    else:
+        missing = [s for s in STAGES if s not in stages]
+        if missing:
+            raise ValueError('no "done in" line for stage(s) ' + ' '.join(missing))
+        missing = [mk for mk in MARKERS if mk not in lines]
+        if missing:
+            raise ValueError('the launcher did not read ' + missing[0].split(':')[1].split()[1])
     # kernel-log clock minus monotonic, from the stamp's two readings
     offset_us = stamp['launcher_us'] - stamp['mono_ns'] / 1000.0
     run_init_mono_s = (stamp['run_init_us'] - offset_us) / 1e6
@@ -134,6 +158,7 @@ def parse_run(path, who):
         'total_ms': round(total, 1),
         'stages_ms': {s: stages[s] for s in STAGES if s in stages},
         'modules_ms': modules,
+        'dm': dm,
         'startup_ms': startup,
         'switch_root_ms': tail,
         'between_stages_ms': between,
@@ -156,17 +181,44 @@ def summary(values):
             'max': round(max(values), 1)}
 
 
+def split_plain_cpio(data):
+    """(bytes of the uncompressed newc archives at the start, the rest): an
+    initramfs may begin with plain archives (initramfs-tools' early cpio)."""
+    i = 0
+    while data[i:i + 6] in (b'070701', b'070702'):
+        while True:
+            h = data[i:i + 110]
+            size, namesize = int(h[54:62], 16), int(h[94:102], 16)
+            name = data[i + 110:i + 110 + namesize - 1]
+            i = (i + 110 + namesize + 3) & ~3
+            i = (i + size + 3) & ~3
+            if name == b'TRAILER!!!':
+                break
+        while i < len(data) and data[i] == 0:
+            i += 1
+    return i, data[i:]
+
+
+def compression(data):
+    plain, rest = split_plain_cpio(data)
+    head = rest[:6]
+    kind = ('gzip' if head[:2] == b'\x1f\x8b' else 'xz' if head == b'\xfd7zXZ\x00'
+            else 'zstd' if head[:4] == b'\x28\xb5\x2f\xfd' else 'none' if not rest else head.hex())
+    return kind + (' after a %d-byte plain cpio' % plain if plain and rest else '')
+
+
 def img_sizes(path):
     with open(path, 'rb') as f:
         data = f.read()
-    if data[:2] == b'\x1f\x8b':
-        raw = len(gzip.decompress(data))
-    elif data[:6] == b'070701':
-        raw = len(data)
+    plain, rest = split_plain_cpio(data)
+    if not rest:
+        raw = 0
+    elif rest[:2] == b'\x1f\x8b':
+        raw = len(gzip.decompress(rest))
     else:
-        tool = 'xz' if data[:6] == b'\xfd7zXZ\x00' else 'zstd'
-        raw = len(subprocess.run([tool, '-dc'], input=data, capture_output=True, check=True).stdout)
-    return {'compressed': len(data), 'uncompressed': raw}
+        tool = 'xz' if rest[:6] == b'\xfd7zXZ\x00' else 'zstd'
+        raw = len(subprocess.run([tool, '-dc'], input=rest, capture_output=True, check=True).stdout)
+    return {'compressed': len(data), 'uncompressed': plain + raw}
 
 
 def cmd_first_line(argv):
@@ -200,6 +252,28 @@ def host_info():
             'accel': 'tcg'}
 
 
+def read_env(path):
+    """KEY='value' lines (bench/anchors.sh's anchors.env)."""
+    env = {}
+    with open(path) as f:
+        for l in f:
+            k, _, v = l.strip().partition('=')
+            if k:
+                env[k] = v.strip("'")
+    return env
+
+
+ANCHOR_WHAT = {
+    'dracut': 'dracut + systemd in the initrd (generator defaults, no host-only image): /etc/crypttab with '
+              'key files for p3/p5 (systemd-cryptsetup), /etc/veritytab with hash-offset= for p2/p4 '
+              '(systemd-veritysetup), root=/dev/mapper/cvm-root',
+    'initramfs-tools': 'initramfs-tools + cryptsetup-initramfs (defaults: MODULES=most, udev, busybox): '
+                       '/etc/crypttab with key files for p3/p5, a local-top script running veritysetup for '
+                       'p2/p4, root=/dev/mapper/cvm-root',
+}
+ANCHOR_CHROOT = {'dracut': 'dracut_systemd', 'initramfs-tools': 'initramfs_tools_cryptsetup'}
+
+
 def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
@@ -223,6 +297,7 @@ def main():
     ap.add_argument('--cryptsetup', required=True)
     ap.add_argument('--bench-seconds', type=float, required=True)
     ap.add_argument('--failed', type=int, default=0)
+    ap.add_argument('--anchors-env', help='bench/anchors.sh\'s anchors.env (BENCH_ANCHORS=yes)')
     a = ap.parse_args()
     d = a.dir
     variants = a.variants.split()
@@ -242,7 +317,7 @@ def main():
             except (OSError, ValueError):
                 entry['wall_s'] = None
             try:
-                fig, mnt = parse_run(log, who)
+                fig, mnt = parse_run(log, who, a.disk)
                 entry.update(fig)
                 mounts.setdefault(v, mnt)
             except (OSError, ValueError) as e:
@@ -324,6 +399,32 @@ def main():
             'initramfs_compressed': ratio(cs['compressed'], img_sizes(res[v]['initramfs'])['compressed'])
             if os.path.exists(res[v]['initramfs']) else None,
         }
+    anchors = None
+    if a.anchors_env:
+        env = read_env(a.anchors_env)
+        anchors = {}
+        for v in ('dracut', 'initramfs-tools'):
+            if v not in res:
+                continue
+            sz = img_sizes(res[v]['initramfs'])
+            with open(res[v]['initramfs'], 'rb') as f:
+                kind = compression(f.read())
+            anchors[v] = {
+                'what': ANCHOR_WHAT[v],
+                'packages': env.get('ANCHOR_PACKAGES_' + ANCHOR_CHROOT[v]),
+                'kernel_cmdline': 'console=ttyS0 panic=-1 ' + env.get('ANCHOR_CMDLINE_' + v.replace('-', '_'), ''),
+                'initramfs': sz,
+                'compression': kind,
+                'ratio_cvminit_over': {
+                    'total_ms': others[v]['total_ms'],
+                    'total_ms_paired_median': others[v]['total_ms_paired_median'],
+                    'initramfs_unpack_ms': ratio(med('cvminit', 'initramfs_unpack_ms'), med(v, 'initramfs_unpack_ms')),
+                    'kernel_to_launcher_ms': ratio(med('cvminit', 'kernel_to_launcher_ms'),
+                                                   med(v, 'kernel_to_launcher_ms')),
+                    'initramfs_compressed': ratio(cs['compressed'], sz['compressed']),
+                    'initramfs_uncompressed': ratio(cs['uncompressed'], sz['uncompressed']),
+                },
+            }
     preverify = {
         'cvminit_logged_ms': med('cvminit', 'steps_ms', 'preverify'),
         'cvminit_by_difference_ms': (round(med('cvminit', 'stages_ms', 'verity') - med('cvminit-nopv', 'stages_ms', 'verity'), 1)
@@ -365,6 +466,8 @@ def main():
             'baseline': 'bench/baseline-init.sh: busybox-static + Debian veritysetup/cryptsetup (dynamic) '
                         '+ the same modules, configuration' + (' and key files' if a.disk == 'protected' else ''),
             'cvminit-nopv': 'cvminit with VERITY_PREVERIFY=none (pre-verification cost by difference)',
+            'dracut': ANCHOR_WHAT['dracut'],
+            'initramfs-tools': ANCHOR_WHAT['initramfs-tools'],
         },
         'guest_kernel': a.kernel_ver,
         'kernel_cmdline': 'console=ttyS0 panic=-1 quiet',
@@ -373,6 +476,7 @@ def main():
         'results': res,
         'ratios_cvminit_over_baseline': ratios,
         'ratios_cvminit_over': others,
+        'anchors': anchors,
         'verity_preverify': preverify,
         'sizes_bytes': sizes,
         'budget': budget,
@@ -444,6 +548,27 @@ def main():
             print('  %-38s %-26s %-26s %s' % (v, cell(v, 'total_ms'), cell(v, 'stages_ms', 'modules'),
                                               '%s, %s' % ('%.3f' % t if t is not None else '-',
                                                           o['total_ms_paired_median'])))
+    if anchors:
+        print()
+        print('  %-38s %-26s %-26s %s' % ('anchors: median (min..max)', 'dracut', 'initramfs-tools',
+                                          'cvminit/dracut, cvminit/initramfs-tools'))
+
+        def arow(label, key, rkey, fmt=lambda v, k: cell(v, k)):
+            print('  %-38s %-26s %-26s %s' % (label, fmt('dracut', key), fmt('initramfs-tools', key), ', '.join(
+                '%.3f' % anchors[v]['ratio_cvminit_over'][rkey]
+                if v in anchors and anchors[v]['ratio_cvminit_over'][rkey] is not None else '-'
+                for v in ('dracut', 'initramfs-tools'))))
+        arow('TOTAL: /init start -> launcher exec', 'total_ms', 'total_ms')
+        print('  %-38s %-26s %-26s %s' % ('  (median of per-run ratios)', '', '', ', '.join(
+            str(anchors[v]['ratio_cvminit_over']['total_ms_paired_median']) if v in anchors else '-'
+            for v in ('dracut', 'initramfs-tools'))))
+        arow('kernel: initramfs unpack', 'initramfs_unpack_ms', 'initramfs_unpack_ms')
+        arow('kernel start -> launcher exec', 'kernel_to_launcher_ms', 'kernel_to_launcher_ms')
+        szf = lambda part: lambda v, k: ('%d (%s)' % (anchors[v]['initramfs'][part], anchors[v]['compression'].split()[0])
+                                         if v in anchors else '-')
+        arow('initramfs, compressed', None, 'initramfs_compressed', szf('compressed'))
+        arow('initramfs, uncompressed', None, 'initramfs_uncompressed', szf('uncompressed'))
+        print('  (the anchors print no stage lines; what each does that the others do not: bench/README.md)')
     print()
     print('  %-38s %-26s %-26s %s' % ('sizes in bytes', 'cvminit', 'baseline', 'cvminit/baseline'))
     for label, c, b in [('initramfs, gzip', cs['compressed'], bs['compressed']),

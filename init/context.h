@@ -64,6 +64,10 @@ struct boot_ctx {
 	int evidence_len;     /* 0: no attestation in this boot */
 	unsigned modules_loaded;
 	unsigned long initramfs_freed; /* entries removed at switch_root */
+	/* set by the kbs key source while its interface is up: the fatal path
+	 * calls it too, so no boot ends with an address the host handed out
+	 * or chose still configured (a pointer keeps init/ free of kbs/) */
+	int (*net_down)(struct boot_ctx *ctx);
 };
 
 void boot_ctx_init(struct boot_ctx *ctx);

@@ -1,8 +1,8 @@
 /* The one way a failed boot ends: a single clear line, then what the boot
  * left behind is undone — the separator capped into MEASURE_PCR (nothing
  * sealed to the value before it unseals after a failed boot), the new root
- * unmounted, every dm-crypt and dm-verity mapping of cvminit removed, every
- * key buffer wiped — and the VM powers off (or reboots). Never a shell. */
+ * unmounted, every dm-crypt and dm-verity mapping of cvminit removed, the
+ * kbs network interface taken down, every key buffer wiped — and the VM powers off (or reboots). Never a shell. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,13 +90,20 @@ _Noreturn void fatal_stop(struct boot_ctx *ctx)
 		else
 			append(removed, sizeof(removed), names[i]);
 	}
-	/* 4. keys: any buffer whose owner never returned */
+	/* 4. the kbs interface: down, addresses flushed (it logs what fails) */
+	if (ctx->net_down) {
+		int (*down)(struct boot_ctx *) = ctx->net_down;
+
+		ctx->net_down = NULL; /* once, even if it fails */
+		down(ctx);
+	}
+	/* 5. keys: any buffer whose owner never returned */
 	wiped = secret_wipe_all();
 	log_line(&ctx->log, LOG_CRIT, "%s; unmounted %u; removed mappings%s%s%s; %zu key buffers wiped", pcr, unmounted,
 		 removed[0] ? removed : " (none)", kept[0] ? "; could not remove" : "", kept, wiped);
 	if (busy[0])
 		log_line(&ctx->log, LOG_CRIT, "still mounted:%s", busy);
-	/* 5. what the kernel says is left */
+	/* 6. what the kernel says is left */
 	n = halt_our_mappings(ctx->sysfs, names, HALT_MAX);
 	if (n == 0) {
 		log_line(&ctx->log, LOG_CRIT, "no cvminit dm mapping left");

@@ -310,6 +310,16 @@ static int build_kbs(const struct cvm_config *cfg, struct boot_plan *p, char *er
 	k->prefix = (unsigned)prefix;
 	if (gw[0] && ipv4(gw, &k->gateway) < 0)
 		return REFUSE("NET_GATEWAY is not an IPv4 address");
+	/* a configuration that cannot reach the KBS is refused here, before a
+	 * boot spends KBS_TIMEOUT finding out */
+	uint32_t mask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix));
+	if (k->gateway && ((k->gateway ^ k->ip) & mask || k->gateway == k->ip))
+		return REFUSE("NET_GATEWAY %s is not another address on NET_ADDRESS's subnet %s", gw, net);
+	if (!k->gateway && (k->addr ^ k->ip) & mask)
+		return REFUSE("KBS_ADDRESS %s is not on NET_ADDRESS's subnet %s and NET_GATEWAY is empty: nothing "
+			      "could reach the KBS", addr[0] ? addr : k->host, net);
+	if (k->addr == k->ip)
+		return REFUSE("KBS_ADDRESS is NET_ADDRESS itself");
 	return 0;
 }
 

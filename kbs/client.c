@@ -21,7 +21,6 @@
 #define CCEL_PATH "/sys/firmware/acpi/tables/data/CCEL"
 #define CCEL_MAX (4 * 1024 * 1024)
 
-static bool net_is_up;
 
 /* One step's outcome: -EAGAIN-like failures are retried until the deadline. */
 struct step {
@@ -249,13 +248,14 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 		ep.ca_pem = ca;
 		ep.ca_len = ca_len + 1; /* mbedtls wants the NUL of PEM counted */
 	}
-	if (!net_is_up) {
+	if (!ctx->net_down) {
+		/* set first: a half-configured interface is taken down too */
+		ctx->net_down = kbs_net_down;
 		r = kbs_net_up(ctx, k->timeout);
 		if (r < 0) {
 			free(ca);
 			return r;
 		}
-		net_is_up = true;
 	}
 	buf = malloc(HTTP_RESPONSE_MAX);
 	if (!buf) {
@@ -281,8 +281,9 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 		}
 		if (!st.retry || kbs_now_ms() + backoff * 1000u >= deadline) {
 			if (st.retry)
-				r = log_fail(&ctx->log, -ETIMEDOUT, "%s: KBS %s:%u: %s: %s (gave up after %u attempts, "
-					     "KBS_TIMEOUT=%u s)", label, k->host, k->port, st.what, st.why, tries, k->timeout);
+				r = log_fail(&ctx->log, -ETIMEDOUT, "%s: KBS %s:%u: %s: %s (gave up after %u attempt%s, "
+					     "KBS_TIMEOUT=%u s)", label, k->host, k->port, st.what, st.why, tries, tries == 1 ? "" : "s",
+					     k->timeout);
 			else
 				r = log_fail(&ctx->log, r, "%s: KBS %s:%u: %s: %s", label, k->host, k->port, st.what, st.why);
 			break;
@@ -298,8 +299,8 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 
 int kbs_finish(struct boot_ctx *ctx)
 {
-	if (!net_is_up || ctx->plan.kbs.keep)
+	if (!ctx->net_down || ctx->plan.kbs.keep)
 		return 0;
-	net_is_up = false;
+	ctx->net_down = NULL;
 	return kbs_net_down(ctx);
 }

@@ -127,6 +127,10 @@ int kbs_net_down(struct boot_ctx *ctx)
 		r = req(fd, SIOCSIFFLAGS, &ifr);
 	}
 	close(fd);
+	if (r == -ENODEV) { /* it never appeared: nothing is configured */
+		log_line(&ctx->log, LOG_INFO, "network: %s absent, nothing to take down", k->ifname);
+		return 0;
+	}
 	if (r < 0)
 		return log_fail(&ctx->log, r, "network: cannot take %s down: %s", k->ifname, strerror(-r));
 	log_line(&ctx->log, LOG_INFO, "network: %s down, addresses flushed", k->ifname);

@@ -14,13 +14,19 @@
 #                                                (image-cat, image-sha256: symbolic links in PATH
 #                                                 are followed inside the image)
 #
-# NAME is dracut or initramfs-tools. Each chroot is Debian $SUITE, debootstrap
+# NAME is dracut or initramfs-tools (cvminit's integration), or one of the
+# `make bench BENCH_ANCHORS=yes` anchors: dracut-systemd (dracut + systemd +
+# systemd-cryptsetup/-veritysetup) or initramfs-tools-cryptsetup
+# (initramfs-tools + cryptsetup-initramfs + busybox). Each chroot is Debian $SUITE, debootstrap
 # --variant=minbase from $CVMINIT_DEBIAN_MIRROR (default deb.debian.org) plus
 # the tool (apt-get --no-install-recommends), kept in
 #   $CVMINIT_CACHE/chroots/NAME-<first 16 hex of this script's SHA-256>/
 # so a change to this script builds new ones (older ones of NAME are removed).
 # The minbase system is built once for both (chroots/base-<hash>/, removed
-# when both exist) and copied.
+# when both exist) and copied. An anchor chroot is a copy of its tool's
+# chroot plus its packages, kept in
+#   $CVMINIT_CACHE/chroots/anchor-NAME-<16 hex of the tool's hash and the anchor section>/
+# so the anchors can change without rebuilding the scenarios' chroots.
 # Each is built in a temporary directory and renamed when complete; a lock
 # serialises builds (scenarios may run in parallel). Needs root (debootstrap,
 # chroot, mount), debootstrap and the Debian archive keyring.
@@ -155,10 +161,74 @@ ns_chroot_proc() {
 }
 # ==== end of setup ===========================================================
 
+# ==== anchor setup (hashed with the setup above: a change here rebuilds only the anchors) ====
+# make bench's conventional initramfs generators, on top of a tool chroot:
+# anchor_base NAME: the tool chroot it copies; anchor_packages NAME: what it adds.
+anchor_base() {
+	case "$1" in
+	dracut-systemd) echo dracut ;;
+	initramfs-tools-cryptsetup) echo initramfs-tools ;;
+	*) return 1 ;;
+	esac
+}
+anchor_packages() {
+	case "$1" in
+	dracut-systemd) echo "systemd systemd-cryptsetup cryptsetup-bin udev kmod e2fsprogs" ;;
+	initramfs-tools-cryptsetup) echo "cryptsetup-initramfs cryptsetup-bin busybox udev kmod e2fsprogs" ;;
+	esac
+}
+# ==== end of anchor setup ====================================================
+AHASH=$( { echo "$HASH"; sed -n '/^# ==== anchor setup /,/^# ==== end of anchor setup /p' "$self"; } | sha256sum | cut -c1-16)
+
+# chroot_dir NAME: where NAME's chroot lives (dies on an unknown NAME)
+chroot_dir() {
+	if anchor_base "$1" >/dev/null; then
+		echo "$CHROOTS/anchor-$1-$AHASH"
+	else
+		packages "$1" >/dev/null
+		echo "$CHROOTS/$1-$HASH"
+	fi
+}
+
+build_anchor() {
+	local name=$1 base final pkgs t0 d
+	base=$(anchor_base "$name")
+	final=$(chroot_dir "$name")
+	pkgs=$(anchor_packages "$name")
+	t0=$EPOCHREALTIME
+	[ -d "$CHROOTS/$base-$HASH" ] || build_tool "$base"
+	say "building the $name chroot ($base chroot + $pkgs): once, about 2 minutes"
+	TMPBUILD=$(mktemp -d "$CHROOTS/.build-$name-XXXXXX")
+	cp -a "$CHROOTS/$base-$HASH" "$TMPBUILD/root"
+	# shellcheck disable=SC2086
+	if ! in_chroot "$TMPBUILD/root" sh -c "apt-get -q update && apt-get -q install -y --no-install-recommends $pkgs && apt-get clean" \
+		>"$TMPBUILD/apt.log" 2>&1; then
+		tail -n 20 "$TMPBUILD/apt.log" >&2
+		die "apt-get install $pkgs failed in the chroot (log above)"
+	fi
+	rm -rf "$TMPBUILD/root/var/lib/apt/lists/"*
+	{
+		echo "# cvminit bench anchor chroot $name: the $base chroot + $pkgs, from $MIRROR"
+		echo "# built $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(since "$t0") s by qemu-tests/distro-chroot.sh ($AHASH)"
+		# shellcheck disable=SC2086
+		# shellcheck disable=SC2046 # package names: one word each
+		chroot "$TMPBUILD/root" dpkg-query -W $(packages "$base") $pkgs
+	} > "$TMPBUILD/root/.cvminit-chroot"
+	mv "$TMPBUILD/apt.log" "$TMPBUILD/root/.cvminit-apt.log"
+	mv "$TMPBUILD/root" "$final"
+	rm -rf "$TMPBUILD"
+	TMPBUILD=""
+	for d in "$CHROOTS/anchor-$name"-*; do
+		if [ ! -d "$d" ] || [ "$d" = "$final" ]; then continue; fi
+		say "removing the outdated ${d##*/}"
+		rm -rf --one-file-system "$d"
+	done
+	say "$name chroot ready in $(since "$t0") s: $(sed -n '3,$p' "$final/.cvminit-chroot" | tr '\t' = | paste -sd' ')"
+}
+
 cmd_ensure() {
 	local name=${1:?ensure NAME} final
-	packages "$name" >/dev/null
-	final=$CHROOTS/$name-$HASH
+	final=$(chroot_dir "$name")
 	if [ ! -d "$final" ]; then
 		need_root
 		mkdir -p "$CHROOTS"
@@ -169,17 +239,19 @@ cmd_ensure() {
 		fi
 		trap cleanup_build EXIT
 		trap 'exit 130' INT TERM HUP
-		[ -d "$final" ] || build_tool "$name"
+		if [ ! -d "$final" ]; then
+			if anchor_base "$name" >/dev/null; then build_anchor "$name"; else build_tool "$name"; fi
+		fi
 		exec 9>&-
 	fi
 	echo "$final"
 }
 
 cmd_path() {
-	local name=${1:?path NAME}
-	packages "$name" >/dev/null
-	[ -d "$CHROOTS/$name-$HASH" ] || die "no $name chroot yet (distro-chroot.sh ensure $name)"
-	echo "$CHROOTS/$name-$HASH"
+	local name=${1:?path NAME} dir
+	dir=$(chroot_dir "$name")
+	[ -d "$dir" ] || die "no $name chroot yet (distro-chroot.sh ensure $name)"
+	echo "$dir"
 }
 
 cmd_run() {

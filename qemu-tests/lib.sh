@@ -699,7 +699,9 @@ kbs_setup() {
 	mkdir -p "$KBS_DIR/res"
 	"$KBS_PY" "$REPO/qemu-tests/kbs/kbs_mkcerts.py" "$KBS_DIR/tls" --name "$KBS_NAME" --ip "$KBS_GUEST_ADDR" ||
 		die "kbs_mkcerts.py failed"
-	"$REPO/qemu-tests/mock-tee-chain.sh" "$KBS_DIR/chain" || die "mock-tee-chain.sh failed"
+	# the VCEK carries TCB extensions equal to the default MOCK_TEE_TCB
+	# (7308000000000003: bootloader 3, tee 0, snp 8, microcode 115)
+	"$REPO/qemu-tests/mock-tee-chain.sh" "$KBS_DIR/chain" --vcek-tcb 3,0,8,115 || die "mock-tee-chain.sh failed"
 	"$REPO/qemu-tests/mock-tdx-chain.sh" "$KBS_DIR/tdx" || die "mock-tdx-chain.sh failed"
 }
 
@@ -720,7 +722,8 @@ kbs_start() {
 	rm -f "$pf"
 	"$KBS_PY" "$REPO/qemu-tests/kbs/kbs_server.py" --cert "$KBS_DIR/tls/$cert.pem" --key "$KBS_DIR/tls/$cert.key" \
 		--resources "$KBS_DIR/res" --snp-ark "$KBS_DIR/chain/ark.pem" --snp-ask "$KBS_DIR/chain/ask.pem" \
-		--snp-vcek "$KBS_DIR/chain/vcek.pem" --tdx-root "$KBS_DIR/tdx/root.pem" --log "$KBS_LOG" \
+		--snp-vcek "$KBS_DIR/chain/vcek.pem" --tdx-root "$KBS_DIR/tdx/root.pem" --snp-min-version 3 --snp-require-vcek-tcb \
+		--log "$KBS_LOG" \
 		--port-file "$pf" "$@" >"$KBS_DIR/server.out" 2>&1 &
 	KBS_PID=$!
 	local i

@@ -205,7 +205,9 @@ int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct 
 	if (ctx->plan.mock.tee_debug)
 		policy |= SNP_POLICY_DEBUG;
 	memset(rep, 0, SNP_REPORT_SIZE);
-	put_le32(rep + 0x00, 2);                                   /* version */
+	/* version 3, as current firmware writes and Trustee's verifier requires
+	 * (3 to 5): CPUID family/model/stepping of a Genoa part */
+	put_le32(rep + 0x00, 3);                                   /* version */
 	put_le64(rep + 0x08, policy);                              /* policy */
 	put_le32(rep + 0x30, ctx->plan.mock.tee_vmpl);           /* vmpl */
 	put_le32(rep + 0x34, SNP_SIG_ALGO_ECDSA_P384_SHA384);
@@ -218,6 +220,9 @@ int mock_get_report(struct boot_ctx *ctx, const uint8_t report_data[64], struct 
 	put_le64(rep + 0x180, mock_tcb(ctx));
 	put_le64(rep + 0x1E0, mock_tcb(ctx));
 	put_le64(rep + 0x1F0, mock_tcb(ctx));
+	rep[0x188] = 0x19; /* cpuid_fam_id */
+	rep[0x189] = 0x11; /* cpuid_mod_id */
+	rep[0x18A] = 0x01; /* cpuid_step */
 	memset(rep + 0x1A0, 0x5a, 64); /* chip id */
 	r = sign_report(ctx, rep);
 	if (r < 0)

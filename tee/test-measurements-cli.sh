@@ -13,29 +13,10 @@
 #   tee/test-measurements-cli.sh [--bin CVMINIT]
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-cd "$repo"
-
-bin="${CVMINIT_BIN:-build/cvminit}"
-if [ "${1:-}" = --bin ] && [ $# = 2 ]; then bin=$2; elif [ $# != 0 ]; then echo "usage: $0 [--bin CVMINIT]" >&2; exit 2; fi
-case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
-if [ ! -x "$bin" ] || ! "$bin" report --help 2>/dev/null | grep -q -- --measurements; then
-	echo "not ok - measurements/binary ($bin has no --measurements: run make first)"
-	exit 1
-fi
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/cvminit-measurements.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp "$bin" "$work/cvminit" && bin="$work/cvminit"
+source "$(dirname "$0")/../tests/cli-lib.sh"
+cli_init measurements "$@"
+cli_need grep -q -- --measurements <("$bin" report --help 2>/dev/null) "has no --measurements"
 mkdir -p "$work/verify" "$work/measure" "$work/wrap"
-
-failed=0
-pass() { echo "ok - measurements/$1"; }
-flunk() {
-	echo "not ok - measurements/$1${2:+ ($2)}"
-	failed=$((failed + 1))
-}
 
 # case NAME WANT-RC WANT-STDERR-LINE ARGS...: exit status, and (unless
 # WANT-STDERR-LINE is empty) that exact line on stderr.

@@ -15,7 +15,7 @@ failures=()
 
 run_suite() {
 	local name=$1; shift
-	local out rc
+	local out rc t0=$SECONDS
 	out=$(mktemp)
 	"$@" > >(tee "$out" | sed -E 's|^([0-9]+ passed, [0-9]+ failed.*)$|# '"$name"': \1|') 2>&1
 	rc=$?
@@ -33,6 +33,8 @@ run_suite() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	rm -f "$out"
+	# where the time goes (make check should stay under about 20 minutes)
+	echo "# $name: $((SECONDS - t0)) s" | tee -a "$log"
 }
 
 for bin in ${UNIT_BINS:-}; do

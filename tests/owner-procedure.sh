@@ -13,18 +13,10 @@
 #   tests/owner-procedure.sh [--bin CVMINIT]
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-cd "$repo"
-bin="${CVMINIT_BIN:-build/cvminit}"
-if [ "${1:-}" = --bin ] && [ $# = 2 ]; then bin=$2; elif [ $# != 0 ]; then echo "usage: $0 [--bin CVMINIT]" >&2; exit 2; fi
-case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/cvminit-owner.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/cli-lib.sh"
+cli_init owner-procedure "$@"
 mkdir -p "$work/bin"
-cp "$bin" "$work/bin/cvminit"
-failed=0
+mv "$bin" "$work/bin/cvminit"
 step() { # step NAME COMMANDS: run COMMANDS in a fresh shell in $work, cvminit on PATH
 	local name=$1 rc=0
 	env -i HOME="$work" PATH="$work/bin:/usr/bin:/bin" bash -euo pipefail -c "cd '$work'; $2" \

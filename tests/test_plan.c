@@ -484,6 +484,22 @@ static void kbs_plan_rules(void)
 			 "KBS_RESOURCE_ROOT=a/b\nKBS_RESOURCE_JOBS=a/b/d\n", "KBS_RESOURCE_ROOT");
 	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=10.0.2.15/24\n"
 			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\nNET_INTERFACE=a/b\n", "NET_INTERFACE");
+	/* reachability: the gateway on the link, the KBS on the link or behind the gateway */
+#define KBS_NO_NET "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nKBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n"
+	refused_at_build(KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.15/24\nNET_GATEWAY=10.0.3.1\n",
+			 "NET_GATEWAY 10.0.3.1 is not another address on NET_ADDRESS's subnet 10.0.2.15/24");
+	refused_at_build(KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.15/24\nNET_GATEWAY=10.0.2.15\n",
+			 "NET_GATEWAY 10.0.2.15 is not another address on NET_ADDRESS's subnet 10.0.2.15/24");
+	refused_at_build(KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.15/32\nNET_GATEWAY=10.0.2.2\n",
+			 "NET_GATEWAY 10.0.2.2 is not another address on NET_ADDRESS's subnet 10.0.2.15/32");
+	refused_at_build(KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.3.15/24\n",
+			 "KBS_ADDRESS 10.0.2.100 is not on NET_ADDRESS's subnet 10.0.3.15/24 and NET_GATEWAY is empty: "
+			 "nothing could reach the KBS");
+	refused_at_build(KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.100/24\n", "KBS_ADDRESS is NET_ADDRESS itself");
+	/* accepted: the KBS on the link without a gateway; /1 and /31 edges */
+	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.15/24\n"), 0);
+	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.101/31\n"), 0);
+	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.9.9.9/8\nNET_GATEWAY=10.0.0.1\n"), 0);
 	CHECK(!plan.kbs.dhcp);
 	/* NET_ADDRESS=dhcp: the lease is the host's, the gateway its too */
 	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test:8443\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=dhcp\n"

@@ -12,29 +12,11 @@
 #   crypto/host/test-measure-snp.sh [--bin CVMINIT]
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cd "$repo"
-
-bin="${CVMINIT_BIN:-build/cvminit}"
-if [ "${1:-}" = --bin ] && [ $# = 2 ]; then bin=$2; elif [ $# != 0 ]; then echo "usage: $0 [--bin CVMINIT]" >&2; exit 2; fi
-case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
-if [ ! -x "$bin" ] || ! "$bin" measure snp --help >/dev/null 2>&1; then
-	echo "not ok - measure-snp/binary ($bin has no 'measure snp' command: run make first)"
-	exit 1
-fi
+source "$(dirname "$0")/../../tests/cli-lib.sh"
+cli_init measure-snp "$@"
+cli_need "$bin" measure snp --help "has no 'measure snp' command"
 
 V=tests/data/vectors/sev-snp-measure
-work=$(mktemp -d "${TMPDIR:-/tmp}/cvminit-measure-snp.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp "$bin" "$work/cvminit" && bin="$work/cvminit"
-
-failed=0
-pass() { echo "ok - measure-snp/$1"; }
-flunk() {
-	echo "not ok - measure-snp/$1${2:+ ($2)}"
-	failed=$((failed + 1))
-}
 
 # run ARGS...: `cvminit measure snp ARGS`; OUT, ERR (text), RC.
 RC=0 OUT="" ERR=""

@@ -18,29 +18,11 @@
 #   crypto/host/test-measure-tdx.sh [--bin CVMINIT]
 set -u
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-cd "$repo"
-
-bin="${CVMINIT_BIN:-build/cvminit}"
-if [ "${1:-}" = --bin ] && [ $# = 2 ]; then bin=$2; elif [ $# != 0 ]; then echo "usage: $0 [--bin CVMINIT]" >&2; exit 2; fi
-case "$bin" in /*) ;; *) bin="$repo/$bin" ;; esac
-if [ ! -x "$bin" ] || ! "$bin" measure tdx --help >/dev/null 2>&1; then
-	echo "not ok - measure-tdx/binary ($bin has no 'measure tdx' command: run make first)"
-	exit 1
-fi
+source "$(dirname "$0")/../../tests/cli-lib.sh"
+cli_init measure-tdx "$@"
+cli_need "$bin" measure tdx --help "has no 'measure tdx' command"
 
 V=tests/data/vectors/go-tdx-guest
-work=$(mktemp -d "${TMPDIR:-/tmp}/cvminit-measure-tdx.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cp "$bin" "$work/cvminit" && bin="$work/cvminit"
-
-failed=0
-pass() { echo "ok - measure-tdx/$1"; }
-flunk() {
-	echo "not ok - measure-tdx/$1${2:+ ($2)}"
-	failed=$((failed + 1))
-}
 
 # run SUB ARGS...: `cvminit measure SUB ARGS`; OUT, ERR (text), RC.
 RC=0 OUT="" ERR=""

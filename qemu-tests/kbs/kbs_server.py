@@ -222,11 +222,23 @@ class Handler(BaseHTTPRequestHandler):
         if req['version'] != VERSION:
             raise auth_failed('KBS Client Protocol Version Mismatch: expect =%s while the request is %s'
                               % (VERSION, req['version']))
-        sid = uuid.uuid4().hex
-        nonce = base64.b64encode(os.urandom(32)).decode()  # make_nonce: 32 bytes, standard base64
         expires = time.time() + st.ns.session_minutes * 60
-        with st.lock:
-            st.sessions[sid] = {'state': 'authed', 'tee': req['tee'], 'nonce': nonce, 'expires': expires}
+        if st.ns.replay_session:
+            # what the guest would meet if an earlier boot's attested session
+            # came back: its cookie and nonce, its token, its TEE key
+            with open(st.ns.replay_session) as f:
+                old = json.load(f)
+            sid, nonce = old['sid'], old['nonce']
+            with st.lock:
+                st.sessions[sid] = {'state': 'attested', 'tee': old['tee'], 'nonce': nonce, 'expires': expires,
+                                    'token': old['token'], 'claims': old['claims'],
+                                    'pubkey': kv.tee_pubkey(old['tee-pubkey'])}
+            entry.update(replayed_session=sid[:8])
+        else:
+            sid = uuid.uuid4().hex
+            nonce = base64.b64encode(os.urandom(32)).decode()  # make_nonce: 32 bytes, standard base64
+            with st.lock:
+                st.sessions[sid] = {'state': 'authed', 'tee': req['tee'], 'nonce': nonce, 'expires': expires}
         ch = json.dumps({'nonce': nonce, 'extra-params': ''}, separators=(',', ':'))
         entry.update(status=200, tee=req['tee'], session=sid[:8])
         st.log(event='auth', **entry)
@@ -276,7 +288,8 @@ class Handler(BaseHTTPRequestHandler):
             raise attest_failed('refused by --refuse-attestation')
         try:
             if sess['tee'] == 'snp' and st.trust_snp:
-                claims, notes = kv.verify_snp(ev['primary_evidence'], expect, st.trust_snp, ns.snp_min_version)
+                claims, notes = kv.verify_snp(ev['primary_evidence'], expect, st.trust_snp, ns.snp_min_version,
+                                               ns.snp_require_vcek_tcb)
             elif sess['tee'] == 'tdx' and st.trust_tdx:
                 claims, notes = kv.verify_tdx(ev['primary_evidence'], expect, st.trust_tdx)
             else:
@@ -286,6 +299,10 @@ class Handler(BaseHTTPRequestHandler):
         token = make_token(st, sess['tee'], claims, pubkey)
         with st.lock:
             sess.update(state='attested', token=token, claims=claims, pubkey=pubkey)
+        if ns.record_session:
+            with open(ns.record_session, 'w') as f:
+                json.dump({'sid': sid, 'nonce': sess['nonce'], 'tee': sess['tee'], 'token': token, 'claims': claims,
+                           'tee-pubkey': rd['tee-pubkey']}, f)
         entry.update(status=200, measurement=claims['measurement'], notes=notes)
         st.log(event='attest', **entry)
         self.send_raw(200, json.dumps({'token': token}, separators=(',', ':')).encode(), 'application/json',
@@ -428,7 +445,9 @@ def main(argv):
     p.add_argument('--snp-ask', help='its ASK, used when the evidence carries none')
     p.add_argument('--snp-vcek', help='the VCEK used when the evidence carries no cert_chain (offline store)')
     p.add_argument('--snp-min-version', type=int, default=2,
-                   help='lowest SNP report version accepted (Trustee: 3; the mock makes 2)')
+                   help='lowest SNP report version accepted (Trustee: 3, as the QEMU scenarios ask; the mock makes 3)')
+    p.add_argument('--snp-require-vcek-tcb', action='store_true',
+                   help="refuse a VCEK without AMD's TCB extensions, as Trustee does (default: accept, noted)")
     p.add_argument('--tdx-root', help='TDX trust anchor (the test SGX root)')
     p.add_argument('--allow-measurement', action='append', default=[],
                    help='resource policy: a measurement (SNP MEASUREMENT / TDX MRTD; hex or base64) allowed')
@@ -449,6 +468,10 @@ def main(argv):
     p.add_argument('--tamper-jwe', choices=('tag', 'ciphertext', 'encrypted_key', 'epk', 'alg', 'truncated',
                                             'not-json'), help='send a damaged JWE')
     p.add_argument('--record-jwe', metavar='DIR', help='keep every JWE sent as DIR/<repo>_<type>_<tag>.jwe')
+    p.add_argument('--record-session', metavar='FILE',
+                   help='keep the last attested session (cookie, nonce, token, TEE key) in FILE')
+    p.add_argument('--replay-session', metavar='FILE',
+                   help="answer every auth with that earlier session's cookie and nonce, still attested")
     p.add_argument('--replay-jwe', metavar='FILE', help='send this (earlier) JWE instead of a fresh one')
     ns = p.parse_args(argv)
     if not (ns.snp_ark or ns.tdx_root):

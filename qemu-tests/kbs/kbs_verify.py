@@ -300,7 +300,7 @@ def check_vcek_tcb(vcek, rep):
     return None
 
 
-def verify_snp(evidence, expect_rd, trust, min_version=3):
+def verify_snp(evidence, expect_rd, trust, min_version=3, require_vcek_tcb=False):
     """Snp::evaluate with trust = {'ark': cert, 'ask': cert, 'vcek': cert or None}
     (the test chain stands for AMD's built-in ARK/ASK and for KDS). Returns
     (claims, notes)."""
@@ -360,6 +360,8 @@ def verify_snp(evidence, expect_rd, trust, min_version=3):
     except InvalidSignature:
         raise Refused('Report signature verification against VEK signature failed')
     note = check_vcek_tcb(vek, rep)
+    if note and require_vcek_tcb:  # Trustee: the extensions are not optional
+        raise Refused('Reported TCB values do not match: Oid not found (bootloader)')
     if note:
         notes.append(note)
     if rep['vmpl'] != 0:

@@ -203,6 +203,16 @@ def t_snp_v3(env):
         expect_refusal(lambda: handshake(k, version=3, cpuid=(0x17, 0x31, 0)), 'attest', 401, ATTEST_FAILED)
 
 
+@case('kbs/snp-vcek-tcb-required')
+def t_snp_vcek_tcb(env):
+    # the suite's VCEK has no TCB extensions: accepted by default (noted), refused
+    # when the KBS requires them as Trustee does (the QEMU scenarios' set-up)
+    with Kbs(env) as k:
+        handshake(k)
+    with Kbs(env, '--snp-require-vcek-tcb') as k:
+        expect_refusal(lambda: handshake(k), 'attest', 401, ATTEST_FAILED)
+
+
 @case('kbs/tdx-release')
 def t_tdx(env):
     with Kbs(env) as k:

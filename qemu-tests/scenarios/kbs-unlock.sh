@@ -6,9 +6,12 @@
 # release key-source policy (MOCK_RELEASE_POLICY=yes) kbs counts as a source
 # the host cannot read, and the volume-key pins are still demanded: without
 # them the boot stops at config before any network. p3's key is a binary key
-# file, p5's a passphrase; neither appears on the console. Last, the host
-# replays the JWE that opened p3 (a genuine answer of the earlier boot, sealed
-# to that boot's key): the new boot cannot open it and stops.
+# file, p5's a passphrase; neither appears on the console. Then two replays
+# of genuine answers of that boot, each sealed to that boot's key, which died
+# with it: the JWE that opened p3, and the whole attested session (its cookie
+# and nonce, so the guest's evidence binds the old nonce, and Trustee answers
+# an attested session's attest with the old token). The new boot cannot open
+# either and stops.
 source "$REPO/qemu-tests/lib.sh"
 
 # ==== expected strings =====================================================
@@ -39,7 +42,7 @@ MOCK_RELEASE_POLICY=yes
 $(protected_config --root-source kbs --jobs-source kbs)
 $(kbs_config)
 KBS_TIMEOUT=30
-LAUNCHER_ARGS="--standin-cat=/opt/nvflare/jobs/JOBS-MARKER"
+LAUNCHER_ARGS="--standin-cat=/opt/nvflare/jobs/JOBS-MARKER --standin-cat=/proc/net/route --standin-cat=/sys/class/net/eth0/operstate"
 CONF
 }
 
@@ -58,7 +61,7 @@ cfg=$( (base; echo "$root_pin"; echo "$jobs_pin") | config_file cvminit.conf)
 kbs_initramfs_build --config "$cfg"
 E_MEASUREMENT=$(mock_measurement "$cfg" "console=ttyS0 panic=-1")
 [[ "$E_MEASUREMENT" =~ ^[0-9a-f]{96}$ ]] || die "no predicted mock measurement"
-kbs_start --allow-measurement "$E_MEASUREMENT" --record-jwe "$KBS_DIR/sent"
+kbs_start --allow-measurement "$E_MEASUREMENT" --record-jwe "$KBS_DIR/sent" --record-session "$KBS_DIR/session.json"
 kbs_boot
 
 expect_vm_exit 0
@@ -75,6 +78,11 @@ expect_line "$E_RELEASED_JOBS"
 expect_line "$E_JOBS_PIN"
 expect_regex "$E_JOBS_OPENED_RE"
 expect_line "STANDIN: cat /opt/nvflare/jobs/JOBS-MARKER: cvm-jobs marker"
+# the interface went down before switch_root: no route left, link down
+expect_line "cvminit: switch_root: network: eth0 down, addresses flushed"
+expect_regex '^STANDIN: cat /proc/net/route: Iface[[:space:]]+Destination[[:space:]]+Gateway'
+expect_no_regex '^STANDIN: cat /proc/net/route: eth0'
+expect_line "STANDIN: cat /sys/class/net/eth0/operstate: down"
 expect_secret_absent "$JOBS_PASSPHRASE" "p5's passphrase"
 expect_secret_absent "$(xxd -p -c 256 "$ROOT_KEY")" "p3's key (hex)"
 # the KBS saw two attestations of this measurement, each followed by its resource
@@ -83,6 +91,18 @@ expect_kbs_event 1 resource status=200 resource=cvminit/luks/root
 expect_kbs_event 1 resource status=200 resource=cvminit/luks/jobs
 expect_kbs_event 0 refused
 
+# a replay: one FATAL line, nothing released, launched or written, network down
+boot_replay_refused() {
+	kbs_boot
+	expect_poweroff
+	expect_fatal root "$E_REPLAYED"
+	expect_part_unchanged 3
+	expect_part_unchanged 5
+	expect_not_launched
+	expect_no_regex '^cvminit: root: the KBS released'
+	expect_line "cvminit: halt: network: eth0 down, addresses flushed"
+}
+
 # ---- 3. the host replays the earlier boot's JWE for p3 -----------------------
 [ -s "$KBS_DIR/sent/cvminit_luks_root.jwe" ] || die "no JWE recorded for p3"
 cp "$CONSOLE_TXT" "$WORK/console-unlock.txt"
@@ -90,12 +110,20 @@ rm -f "$KBS_LOG"
 kbs_start --allow-measurement "$E_MEASUREMENT" --replay-jwe "$KBS_DIR/sent/cvminit_luks_root.jwe"
 part_snapshot 3
 part_snapshot 5
-kbs_boot
-expect_poweroff
-expect_fatal root "$E_REPLAYED"
-expect_part_unchanged 3
-expect_part_unchanged 5
-expect_not_launched
-expect_no_regex '^cvminit: root: the KBS released'
+boot_replay_refused
 expect_kbs_event 1 attest status=200 measurement="$E_MEASUREMENT"
 expect_kbs_event 1 resource status=200 replayed=cvminit_luks_root.jwe
+
+# ---- 4. the host brings back the earlier boot's attested session ------------
+# (old nonce and cookie): the guest attests with the old nonce and gets the
+# old token back; the resource is sealed to the old boot's key
+old_sid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sid"][:8])' "$KBS_DIR/session.json") ||
+	die "no session recorded"
+cp "$CONSOLE_TXT" "$WORK/console-replay-jwe.txt"
+rm -f "$KBS_LOG"
+kbs_start --allow-measurement "$E_MEASUREMENT" --replay-session "$KBS_DIR/session.json"
+boot_replay_refused
+expect_kbs_event 1 auth status=200 replayed_session="$old_sid"
+expect_kbs_event 1 attest-again status=200 session="$old_sid"
+expect_kbs_event 0 attest
+expect_kbs_event 1 resource status=200 resource=cvminit/luks/root session="$old_sid"
