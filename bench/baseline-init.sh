@@ -35,7 +35,7 @@ BOOT_FSTYPE=ext4 BOOT_MOUNT=/boot BOOT_OPTIONS=ro,nodev,nosuid,noexec
 ROOT_FSTYPE=ext4 ROOT_OPTIONS=rw,nodev,nosuid
 CONFIG_FSTYPE=ext4 CONFIG_MOUNT=/opt/nvflare/config CONFIG_OPTIONS=ro,nodev,nosuid,noexec
 JOBS_FSTYPE=ext4 JOBS_MOUNT=/opt/nvflare/jobs JOBS_OPTIONS=rw,nodev,nosuid,noexec
-DATA_FSTYPE=ext4 DATA_MOUNT=/opt/nvflare/data DATA_OPTIONS=ro,nodev,nosuid,noexec
+DATA_FSTYPE=ext4 DATA_MOUNT=/opt/nvflare/data DATA_OPTIONS=ro,nodev,nosuid,noexec,noload
 PART_TIMEOUT=10 TMP_SIZE=25% SHM_SIZE=10% SYSCTL_HARDENING=yes
 LAUNCHER=/sbin/init LAUNCHER_ARGS='' LAUNCHER_CWD=/
 BOOT_VERITY_ROOTHASH=none BOOT_VERITY_HASH_OFFSET=0

@@ -241,6 +241,7 @@ static int build_kbs(const struct cvm_config *cfg, struct boot_plan *p, char *er
 		return 0;
 	k->timeout = (unsigned)strtoul(cfg_str(cfg, CFG_KBS_TIMEOUT), NULL, 10);
 	k->keep = cfg_is(cfg, CFG_NET_KEEP, "yes");
+	k->tee_key = cfg_is(cfg, CFG_KBS_TEE_KEY, "rsa") ? KBS_TEE_KEY_RSA : KBS_TEE_KEY_EC;
 	snprintf(k->ca, sizeof(k->ca), "%s", cfg_str(cfg, CFG_KBS_CA));
 	if (!strncmp(url, "https://", 8)) {
 		k->https = true;

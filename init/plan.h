@@ -103,6 +103,7 @@ struct kbs_plan {
 	char ca[CONFIG_VALUE_MAX + 1];   /* KBS_CA */
 	char resource[2][CONFIG_VALUE_MAX + 1]; /* [0] p3, [1] p5: <repository>/<type>/<tag> */
 	unsigned timeout;          /* KBS_TIMEOUT, seconds */
+	enum kbs_tee_key { KBS_TEE_KEY_EC, KBS_TEE_KEY_RSA } tee_key; /* KBS_TEE_KEY */
 	char ifname[16];           /* NET_INTERFACE */
 	bool dhcp;                 /* NET_ADDRESS=dhcp: ip, prefix, gateway come from the lease */
 	uint32_t ip, gateway;      /* network byte order; gateway 0: none */

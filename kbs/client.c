@@ -142,9 +142,39 @@ static int evidence_json(struct boot_ctx *ctx, const struct tee_report *rep, str
 	return r;
 }
 
+/* This attempt's TEE key pair, of the kind KBS_TEE_KEY names. RSA key
+ * generation is a prime search (seconds under emulation): its time is logged. */
+static int make_key(struct boot_ctx *ctx, const char *label, struct kbs_key *key, struct kbs_jwk *jwk,
+		    struct step *st)
+{
+	bool rsa = ctx->plan.kbs.tee_key == KBS_TEE_KEY_RSA;
+	uint64_t t0 = kbs_now_ms();
+	int r = rsa ? kbs_key_generate_rsa(key, kbs_rng, NULL) : kbs_key_generate(key, kbs_rng, NULL);
+
+	if (r < 0) {
+		snprintf(st->what, sizeof(st->what), "key pair");
+		snprintf(st->why, sizeof(st->why), "no %s key pair (random generator?)", rsa ? "RSA-2048" : "P-256");
+		return -EIO;
+	}
+	if (rsa) {
+		log_line(&ctx->log, LOG_INFO, "%s: RSA-%d TEE key pair made in %llu ms", label, KBS_RSA_BITS,
+			 (unsigned long long)(kbs_now_ms() - t0));
+		r = kbs_jwk_from_rsa(key->n, key->nlen, key->e, key->elen, jwk);
+	} else {
+		r = kbs_jwk_from_point(key->x, key->y, jwk);
+	}
+	if (r < 0) {
+		kbs_key_free(key);
+		snprintf(st->what, sizeof(st->what), "key pair");
+		snprintf(st->why, sizeof(st->why), "its JWK does not fit");
+		return -EIO;
+	}
+	return 0;
+}
+
 /* One complete handshake and fetch. */
-static int attempt(struct boot_ctx *ctx, const struct kbs_endpoint *ep, const char *resource, uint64_t deadline,
-		   char *buf, struct secret **out, struct step *st)
+static int attempt(struct boot_ctx *ctx, const char *label, const struct kbs_endpoint *ep, const char *resource,
+		   uint64_t deadline, char *buf, struct secret **out, struct step *st)
 {
 	struct http_response resp;
 	struct kbs_buf body, jcs, ev;
@@ -162,12 +192,8 @@ static int attempt(struct boot_ctx *ctx, const struct kbs_endpoint *ep, const ch
 	kbs_buf_init(&jcs, 4096);
 	kbs_buf_init(&ev, 4 * 1024 * 1024);
 	st->retry = false;
-	if (kbs_key_generate(&key, kbs_rng, NULL) < 0) {
-		snprintf(st->what, sizeof(st->what), "key pair");
-		snprintf(st->why, sizeof(st->why), "no P-256 key pair (random generator?)");
-		r = -EIO;
+	if ((r = make_key(ctx, label, &key, &jwk, st)) < 0)
 		goto out_nokey;
-	}
 	/* 1. Request -> Challenge */
 	kbs_auth_body(tee, &body);
 	r = request(ctx, ep, "POST", "/kbs/v0/auth", NULL, body.p, buf, &resp, deadline, st);
@@ -185,7 +211,6 @@ static int attempt(struct boot_ctx *ctx, const struct kbs_endpoint *ep, const ch
 		goto out;
 	}
 	/* 2. the report binds the runtime data: nonce and this attempt's key */
-	kbs_jwk_from_point(key.x, key.y, &jwk);
 	if ((r = kbs_runtime_jcs(nonce, &jwk, &jcs)) < 0 || (r = kbs_report_data(jcs.p, jcs.len, report_data)) < 0) {
 		snprintf(st->why, sizeof(st->why), "the runtime data cannot be built");
 		goto out;
@@ -269,7 +294,7 @@ int kbs_unlock(struct boot_ctx *ctx, const char *label, const char *device, try_
 
 		memset(&st, 0, sizeof(st));
 		tries++;
-		r = attempt(ctx, &ep, resource, deadline, buf, &key, &st);
+		r = attempt(ctx, label, &ep, resource, deadline, buf, &key, &st);
 		if (r == 0) {
 			log_line(&ctx->log, LOG_INFO, "%s: the KBS released %s (attempt %u)", label, resource, tries);
 			r = try_key(arg, key);

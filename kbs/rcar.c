@@ -124,14 +124,37 @@ int kbs_parse_challenge(const char *body, size_t len, char nonce[KBS_NONCE_MAX +
 
 int kbs_jwk_from_point(const uint8_t x[32], const uint8_t y[32], struct kbs_jwk *out)
 {
-	int r = b64url_encode(x, 32, out->x, sizeof(out->x));
+	int r;
 
+	memset(out, 0, sizeof(*out));
+	r = b64url_encode(x, 32, out->x, sizeof(out->x));
 	return r < 0 ? r : b64url_encode(y, 32, out->y, sizeof(out->y));
+}
+
+int kbs_jwk_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen, struct kbs_jwk *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->rsa = 1;
+	if (nlen == 0 || elen == 0)
+		return -EINVAL;
+	r = b64url_encode(n, nlen, out->n, sizeof(out->n));
+	return r < 0 ? r : b64url_encode(e, elen, out->e, sizeof(out->e));
 }
 
 static void jwk_json(struct kbs_buf *b, const struct kbs_jwk *jwk)
 {
-	/* kbs-types TeePubKey::EC; in JCS key order, which serde accepts too */
+	/* kbs-types TeePubKey, internally tagged by "kty": EC {crv, alg, x, y}
+	 * or RSA {alg, n, e}. Written in JCS key order (which serde accepts
+	 * too), so the same text serves the attest body and the runtime data.
+	 * n is longer than kbs_buf_printf's 512 bytes: appended piecewise. */
+	if (jwk->rsa) {
+		kbs_buf_printf(b, "{\"alg\":\"RSA-OAEP-256\",\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"", jwk->e);
+		kbs_buf_puts(b, jwk->n);
+		kbs_buf_puts(b, "\"}");
+		return;
+	}
 	kbs_buf_printf(b, "{\"alg\":\"ECDH-ES+A256KW\",\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
 		       jwk->x, jwk->y);
 }

@@ -10,6 +10,7 @@
 #define KBS_PROTOCOL_VERSION "0.4.0"
 #define KBS_NONCE_MAX 128  /* Trustee: base64 of 32 bytes (44) */
 #define KBS_B64_P256 44    /* unpadded base64url of a 32-byte coordinate: 43, and the NUL */
+#define KBS_B64_RSA_N 684  /* unpadded base64url of a modulus of up to 512 bytes: 683, and the NUL */
 
 /* A growing text buffer with a hard cap (messages never exceed it). */
 struct kbs_buf {
@@ -31,11 +32,16 @@ int kbs_auth_body(const char *tee, struct kbs_buf *b);
  * (so it is its own JSON and JCS text). 0, -EINVAL with why. */
 int kbs_parse_challenge(const char *body, size_t len, char nonce[KBS_NONCE_MAX + 1], const char **why);
 
-/* The tee-pubkey JWK's coordinates, unpadded base64url. */
+/* The tee-pubkey JWK: kbs-types TeePubKey::EC (crv P-256, the
+ * coordinates) or TeePubKey::RSA (n, e), values unpadded base64url. */
 struct kbs_jwk {
+	int rsa;
 	char x[KBS_B64_P256], y[KBS_B64_P256];
+	char n[KBS_B64_RSA_N], e[16];
 };
 int kbs_jwk_from_point(const uint8_t x[32], const uint8_t y[32], struct kbs_jwk *out);
+/* n and e big-endian as given (minimal: the caller strips leading zeros). */
+int kbs_jwk_from_rsa(const uint8_t *n, size_t nlen, const uint8_t *e, size_t elen, struct kbs_jwk *out);
 
 /* The runtime data the KBS rebuilds and the attestation service hashes,
  * as RFC 8785 text: keys sorted, no whitespace. Every value here is

@@ -12,6 +12,7 @@
 
 #include "kbs/http.h"
 #include "kbs/json.h"
+#include "kbs/jwe.h"
 #include "kbs/rcar.h"
 #include "tests/harness.h"
 
@@ -131,6 +132,67 @@ static void runtime_data_jcs(void)
 	kbs_buf_free(&b);
 }
 
+/* KBS_TEE_KEY=rsa: the JWK as kbs-types TeePubKey::RSA serialises it
+ * ({kty, alg, n, e}, unpadded base64url), in JCS order inside the runtime
+ * data. Known answer from python3 as above (the same text, the same hash). */
+static void runtime_data_jcs_rsa(void)
+{
+	struct kbs_jwk jwk;
+	struct kbs_buf b;
+	uint8_t n[256], e[3] = { 1, 0, 1 }, rd[64], want[48];
+
+	for (size_t i = 0; i < sizeof(n); i++)
+		n[i] = (uint8_t)(0xc5 + 7 * i);
+	CHECK_INT(kbs_jwk_from_rsa(n, sizeof(n), e, sizeof(e), &jwk), 0);
+	CHECK_STR(jwk.e, "AQAB");
+	CHECK_INT((int)strlen(jwk.n), 342);
+	kbs_buf_init(&b, 4096);
+	CHECK_INT(kbs_runtime_jcs("bm9uY2U=", &jwk, &b), 0);
+	CHECK_STR(b.p, "{\"additional-evidence\":\"\",\"nonce\":\"bm9uY2U=\",\"tee-pubkey\":{\"alg\":\"RSA-OAEP-256\","
+		       "\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"xczT2uHo7_b9BAsSGSAnLjU8Q0pRWF9mbXR7gomQl56lrLO6wcjP1t3k6_L5AAcO"
+		       "FRwjKjE4P0ZNVFtiaXB3foWMk5qhqK-2vcTL0tng5-71_AMKERgfJi00O0JJUFdeZWxzeoGIj5adpKuyucDHztXc4-rx-P8GDRQbI"
+		       "ikwNz5FTFNaYWhvdn2Ei5KZoKeutbzDytHY3-bt9PsCCRAXHiUsMzpBSE9WXWRrcnmAh46VnKOqsbi_xs3U2-Lp8Pf-BQwTGiEoLz"
+		       "Y9REtSWWBnbnV8g4qRmJ-mrbS7wsnQ197l7PP6AQgPFh0kKzI5QEdOVVxjanF4f4aNlJuiqbC3vg\"}}");
+	CHECK_INT(kbs_report_data(b.p, b.len, rd), 0);
+	CHECK_INT(th_unhex("4724b949c6faf3edb9b7ece8bfbfa65fad4f79e1ebb8a17e3129798a67824dc740f3d0b1c6ee3455b4f22ac2366b8095",
+			   want, sizeof(want)), 0);
+	CHECK_MEM(rd, want, 48);
+	CHECK(th_is_zero(rd + 48, 16));
+	kbs_buf_free(&b);
+	CHECK_INT(kbs_jwk_from_rsa(n, 0, e, sizeof(e), &jwk), -EINVAL);
+}
+
+static int urandom(void *p, unsigned char *out, size_t n)
+{
+	FILE *f = fopen("/dev/urandom", "rb");
+	size_t k = f ? fread(out, 1, n, f) : 0;
+
+	(void)p;
+	if (f)
+		fclose(f);
+	return k == n ? 0 : -1;
+}
+
+/* A generated pair is RSA-2048 with e = 65537, n exported minimal (its top
+ * bit set, 256 bytes): what goes into "n" and "e". */
+static void rsa_key_shape(void)
+{
+	struct kbs_key k;
+	struct kbs_jwk jwk;
+
+	CHECK_INT(kbs_key_generate_rsa(&k, urandom, NULL), 0);
+	CHECK(k.rsa);
+	CHECK_INT((int)k.nlen, 256);
+	CHECK(k.n[0] & 0x80);
+	CHECK_INT((int)k.elen, 3);
+	CHECK_MEM(k.e, "\x01\x00\x01", 3);
+	CHECK_INT(kbs_jwk_from_rsa(k.n, k.nlen, k.e, k.elen, &jwk), 0);
+	CHECK_STR(jwk.e, "AQAB");
+	CHECK_INT((int)strlen(jwk.n), 342);
+	kbs_key_free(&k);
+	CHECK(th_is_zero((const uint8_t *)&k, sizeof(k))); /* nothing of the pair left in the struct */
+}
+
 static void snp_evidence_shape(void)
 {
 	uint8_t rep[0x4A0] = { 0 };
@@ -195,13 +257,24 @@ static void tdx_evidence_shape(void)
 
 static void attest_body(void)
 {
-	struct kbs_jwk jwk = { "X", "Y" };
+	struct kbs_jwk jwk = { .x = "X", .y = "Y" };
 	struct kbs_buf b;
 
 	kbs_buf_init(&b, 4096);
 	CHECK_INT(kbs_attest_body("N", &jwk, "{\"e\":1}", &b), 0);
 	CHECK_STR(b.p, "{\"runtime-data\":{\"nonce\":\"N\",\"tee-pubkey\":{\"alg\":\"ECDH-ES+A256KW\",\"crv\":\"P-256\","
 		       "\"kty\":\"EC\",\"x\":\"X\",\"y\":\"Y\"}},\"tee-evidence\":{\"primary_evidence\":{\"e\":1},"
+		       "\"additional_evidence\":\"\"}}");
+	kbs_buf_free(&b);
+	/* an RSA key: TeePubKey::RSA in the attest body too */
+	memset(&jwk, 0, sizeof(jwk));
+	jwk.rsa = 1;
+	snprintf(jwk.n, sizeof(jwk.n), "N");
+	snprintf(jwk.e, sizeof(jwk.e), "AQAB");
+	kbs_buf_init(&b, 4096);
+	CHECK_INT(kbs_attest_body("N", &jwk, "{\"e\":1}", &b), 0);
+	CHECK_STR(b.p, "{\"runtime-data\":{\"nonce\":\"N\",\"tee-pubkey\":{\"alg\":\"RSA-OAEP-256\",\"e\":\"AQAB\","
+		       "\"kty\":\"RSA\",\"n\":\"N\"}},\"tee-evidence\":{\"primary_evidence\":{\"e\":1},"
 		       "\"additional_evidence\":\"\"}}");
 	kbs_buf_free(&b);
 }
@@ -314,6 +387,8 @@ int main(void)
 	TEST(json_bounds);
 	TEST(auth_and_challenge);
 	TEST(runtime_data_jcs);
+	TEST(runtime_data_jcs_rsa);
+	TEST(rsa_key_shape);
 	TEST(snp_evidence_shape);
 	TEST(tdx_evidence_shape);
 	TEST(attest_body);

@@ -460,6 +460,17 @@ static void kbs_plan_rules(void)
 	CHECK_STR(plan.kbs.resource[1], "cvminit/luks/jobs");
 	CHECK_STR(plan.kbs.ifname, "eth0");
 	CHECK_INT(plan.kbs.timeout, 60);
+	CHECK_INT(plan.kbs.tee_key, KBS_TEE_KEY_EC); /* P-256 unless asked */
+	CHECK_INT(build(VERITY KBS_BOTH KBS_NET KBS_PINS "KBS_TEE_KEY=rsa\n"), 0);
+	CHECK_INT(plan.kbs.tee_key, KBS_TEE_KEY_RSA);
+	accepted(KBS_BOTH KBS_NET KBS_PINS "KBS_TEE_KEY=rsa\n");
+	{
+		static const char bad[] = "KBS_TEE_KEY=dsa\n";
+		config_defaults(&cfg);
+		CHECK(config_parse_file(&cfg, bad, strlen(bad), "c.conf", err, sizeof(err)) < 0);
+		if (!strstr(err, "KBS_TEE_KEY"))
+			TH_FAIL("error '%s' does not name KBS_TEE_KEY", err);
+	}
 	accepted(KBS_BOTH KBS_NET KBS_PINS);
 	/* without kbs, no network: the plan does not use it */
 	CHECK_INT(build(VERITY ROOT_OK JOBS_OK), 0);

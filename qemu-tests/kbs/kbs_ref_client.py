@@ -178,7 +178,14 @@ class Client:
         return self.call('resource', 'GET', '/kbs/v0/resource/' + path, cookie=cookie)
 
 
-def tee_key():
+def tee_key(kty='EC'):
+    """A TEE key pair as the reference guest makes it: EC P-256 for
+    ECDH-ES+A256KW, or RSA-2048 for RSA-OAEP-256 (kbs-types TeePubKey)."""
+    if kty == 'RSA':
+        k = jjwk.JWK.generate(kty='RSA', size=2048)
+        pub = json.loads(k.export_public())
+        pub['alg'] = 'RSA-OAEP-256'
+        return k, pub
     k = jjwk.JWK.generate(kty='EC', crv='P-256')
     pub = json.loads(k.export_public())
     pub['alg'] = 'ECDH-ES+A256KW'

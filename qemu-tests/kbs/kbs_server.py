@@ -283,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
             raise attest_failed('additional evidence is not supported by the test KBS')
         runtime = kv.runtime_data(sess['nonce'], pubkey, ev['additional_evidence'])
         expect = kv.expected_report_data(runtime)
-        entry.update(tee=sess['tee'], session=sid[:8], expected_report_data=expect.hex())
+        entry.update(tee=sess['tee'], session=sid[:8], expected_report_data=expect.hex(), **kv.pubkey_summary(pubkey))
         if ns.refuse_attestation:
             raise attest_failed('refused by --refuse-attestation')
         try:
@@ -348,7 +348,8 @@ class Handler(BaseHTTPRequestHandler):
         replayed = None
         if ns.replay_jwe:  # what a host could send: a genuine JWE of an earlier session
             jwe, replayed = open(ns.replay_jwe).read(), os.path.basename(ns.replay_jwe)
-        entry.update(status=200, resource='/'.join(names), tampered=ns.tamper_jwe or None, replayed=replayed)
+        entry.update(status=200, resource='/'.join(names), tampered=ns.tamper_jwe or None, replayed=replayed,
+                     jwe_alg=kv.jwe_alg(jwe))
         st.log(event='resource', **entry)
         self.send_raw(200, jwe.encode(), 'application/json', sid, sess['expires'])
 

@@ -92,6 +92,26 @@ def tee_pubkey(jwk):
     return out
 
 
+def pubkey_summary(pubkey):
+    """What the log shows of the TEE key: kty and alg, and an RSA modulus's
+    size in bits (as the rsa crate would read n: big-endian)."""
+    out = {'key_kty': pubkey['kty'], 'key_alg': pubkey['alg']}
+    if pubkey['kty'] == 'RSA':
+        try:
+            out['key_bits'] = int.from_bytes(b64u_dec(pubkey['n']), 'big').bit_length()
+        except ValueError:
+            out['key_bits'] = None
+    return out
+
+
+def jwe_alg(jwe_text):
+    """The alg of a flattened JWE's protected header (None if unreadable)."""
+    try:
+        return json.loads(b64u_dec(json.loads(jwe_text)['protected'])).get('alg')
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def runtime_data(nonce, pubkey, additional_evidence):
     """The primary evidence's runtime data as backend.rs builds it."""
     return {'tee-pubkey': pubkey, 'nonce': nonce, 'additional-evidence': additional_evidence}

@@ -126,10 +126,10 @@ def snp_ev(env, rd, m=None, chain_dir=None, send_vcek=False, **kw):
     return rc.snp_evidence(raw, chain)
 
 
-def handshake(kbs, tee='snp', evidence=None, pub_override=None, rd_override=None, **kw):
+def handshake(kbs, tee='snp', evidence=None, pub_override=None, rd_override=None, kty='EC', **kw):
     """auth + attest (+ resource): returns (client, key, secret or KbsAnswer)."""
     c = kbs.client()
-    key, pub = rc.tee_key()
+    key, pub = rc.tee_key(kty)
     nonce = c.auth(tee)
     rd = rd_override if rd_override is not None else rc.report_data_for(nonce, pub)
     if evidence is None:
@@ -171,6 +171,14 @@ def t_jcs(env):
     got = kv.expected_report_data(kv.runtime_data('bm9uY2U=', kv.tee_pubkey(jwk), ''))
     check(got == want, 'REPORT_DATA %s, want %s' % (got.hex(), want.hex()))
     check(rc.report_data_for('bm9uY2U=', kv.tee_pubkey(jwk)) == want, 'the reference client disagrees')
+    # an RSA key (TeePubKey::RSA: alg, n, e): the same known answer as
+    # unit/kbs/runtime_data_jcs_rsa (n = bytes 0xc5 + 7i, e = 65537)
+    n = bytes((0xc5 + 7 * i) & 0xff for i in range(256))
+    rjwk = {'kty': 'RSA', 'alg': 'RSA-OAEP-256', 'n': kv.b64u(n), 'e': 'AQAB', 'kid': 'k'}
+    want = bytes.fromhex('4724b949c6faf3edb9b7ece8bfbfa65fad4f79e1ebb8a17e3129798a67824dc7'
+                         '40f3d0b1c6ee3455b4f22ac2366b8095') + bytes(16)
+    got = kv.expected_report_data(kv.runtime_data('bm9uY2U=', kv.tee_pubkey(rjwk), ''))
+    check(got == want, 'RSA REPORT_DATA %s, want %s' % (got.hex(), want.hex()))
 
 
 @case('kbs/snp-release')
@@ -183,6 +191,21 @@ def t_snp(env):
         check(ev[:5] == ['listening', 'tls', 'auth', 'attest', 'resource'], 'log events %r' % ev)
         att = [e for e in k.log() if e['event'] == 'attest'][0]
         check(att['measurement'] == env.m.hex(), 'logged measurement')
+
+
+@case('kbs/snp-release-rsa')
+def t_snp_rsa(env):
+    # an RSA-2048 TEE key: the resource comes back RSA-OAEP-256 + A256GCM,
+    # which jwcrypto (the reference client) decrypts
+    with Kbs(env) as k:
+        c, key = handshake(k, kty='RSA')
+        got = rc.decrypt(key, c.resource(RES))
+        check(got == SECRET, 'decrypted %r' % got)
+        att = [e for e in k.log() if e['event'] == 'attest'][0]
+        check((att['key_kty'], att['key_alg'], att['key_bits']) == ('RSA', 'RSA-OAEP-256', 2048),
+              'logged key %r' % ((att.get('key_kty'), att.get('key_alg'), att.get('key_bits')),))
+        res = [e for e in k.log() if e['event'] == 'resource'][0]
+        check(res['jwe_alg'] == 'RSA-OAEP-256', 'logged JWE alg %r' % res.get('jwe_alg'))
 
 
 @case('kbs/snp-vcek-in-evidence')
