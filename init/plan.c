@@ -291,15 +291,23 @@ static int build_kbs(const struct cvm_config *cfg, struct boot_plan *p, char *er
 	    strchr(cfg_str(cfg, CFG_NET_INTERFACE), ' ') || !cfg_str(cfg, CFG_NET_INTERFACE)[0])
 		return REFUSE("NET_INTERFACE must be an interface name of 1-15 characters");
 	snprintf(k->ifname, sizeof(k->ifname), "%s", cfg_str(cfg, CFG_NET_INTERFACE));
+	if (!strcmp(net, "dhcp")) {
+		/* the lease names the gateway; a second source of it would leave
+		 * unclear which one the host may change */
+		if (gw[0])
+			return REFUSE("NET_GATEWAY must be empty with NET_ADDRESS=dhcp (the DHCP lease names the gateway)");
+		k->dhcp = true;
+		return 0;
+	}
 	slash = strchr(net, '/');
 	if (!slash || (size_t)(slash - net) >= sizeof(ip))
-		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix for a kbs key source");
+		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix or dhcp for a kbs key source");
 	memcpy(ip, net, (size_t)(slash - net));
 	ip[slash - net] = '\0';
 	char *end;
 	unsigned long prefix = strtoul(slash + 1, &end, 10);
 	if (ipv4(ip, &k->ip) < 0 || end == slash + 1 || *end || prefix < 1 || prefix > 32)
-		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix (prefix 1-32)");
+		return REFUSE("NET_ADDRESS must be a.b.c.d/prefix (prefix 1-32) or dhcp");
 	k->prefix = (unsigned)prefix;
 	if (gw[0] && ipv4(gw, &k->gateway) < 0)
 		return REFUSE("NET_GATEWAY is not an IPv4 address");

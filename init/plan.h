@@ -105,6 +105,7 @@ struct kbs_plan {
 	unsigned timeout;          /* KBS_TIMEOUT, seconds */
 	enum kbs_tee_key { KBS_TEE_KEY_EC, KBS_TEE_KEY_RSA } tee_key; /* KBS_TEE_KEY */
 	char ifname[16];           /* NET_INTERFACE */
+	bool dhcp;                 /* NET_ADDRESS=dhcp: ip, prefix, gateway come from the lease */
 	uint32_t ip, gateway;      /* network byte order; gateway 0: none */
 	unsigned prefix;
 	bool keep;                 /* NET_KEEP=yes */

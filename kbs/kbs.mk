@@ -12,6 +12,10 @@ UNIT_CFLAGS_kbs = $(DEPS_CFLAGS)
 UNIT_LIBS_kbs = $(KBS_DEPS_LIBS)
 $(B)/unit/test_kbs $(B)/coverage/test_kbs: $(DEPS_STAMP)
 
+# the DHCP replies' checks (kbs/dhcp_msg.c: pure, no deps)
+UNIT_TESTS += dhcp
+UNIT_SRCS_dhcp := kbs/dhcp_msg.c
+
 # JWE known answers made by python3-jwcrypto at test time (no vectors committed)
 CHECK_SUITES += kbs/test-jwe-jwcrypto.sh
 CHECK_DEPS += $(B)/kbs-jwe-decrypt

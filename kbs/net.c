@@ -9,10 +9,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "init/log.h"
+#include "kbs/dhcp.h"
+#include "kbs/tls.h"
 
 /* ioctl, not rtnetlink: one IPv4 address and one route are all this needs,
  * and the ioctls take a fixed struct rather than a message to build. */
@@ -35,19 +36,19 @@ int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s)
 {
 	const struct kbs_plan *k = &ctx->plan.kbs;
 	struct ifreq ifr;
-	struct timespec t0, now;
-	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+	uint64_t deadline = kbs_now_ms() + (uint64_t)timeout_s * 1000u;
+	uint32_t ip = k->ip, gateway = k->gateway;
+	unsigned prefix = k->prefix;
+	char ips[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
 
 	if (fd < 0)
 		return log_fail(&ctx->log, -errno, "network: no IPv4 socket: %s", strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", k->ifname);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* the driver may still be probing: wait for the interface to exist */
 	while ((r = req(fd, SIOCGIFFLAGS, &ifr)) == -ENODEV) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec >= (time_t)timeout_s) {
+		if (kbs_now_ms() >= deadline) {
 			close(fd);
 			return log_fail(&ctx->log, -ENODEV,
 					"network: interface %s did not appear within %u s (is virtio_net in the module "
@@ -57,18 +58,29 @@ int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s)
 	}
 	if (r < 0)
 		goto fail;
-	sin_set(&ifr.ifr_addr, k->ip);
-	if ((r = req(fd, SIOCSIFADDR, &ifr)) < 0)
-		goto fail;
-	sin_set(&ifr.ifr_netmask, k->prefix ? htonl(0xffffffffu << (32 - k->prefix)) : 0);
-	if ((r = req(fd, SIOCSIFNETMASK, &ifr)) < 0)
-		goto fail;
-	if ((r = req(fd, SIOCGIFFLAGS, &ifr)) < 0)
-		goto fail;
+	/* up first: DHCP needs the link before there is an address */
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if ((r = req(fd, SIOCSIFFLAGS, &ifr)) < 0)
 		goto fail;
-	if (k->gateway) {
+	if (k->dhcp) {
+		struct dhcp_reply lease;
+
+		r = kbs_dhcp(ctx, k->ifname, deadline, timeout_s, &lease);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+		ip = lease.yiaddr;
+		prefix = lease.prefix;
+		gateway = lease.router;
+	}
+	sin_set(&ifr.ifr_addr, ip);
+	if ((r = req(fd, SIOCSIFADDR, &ifr)) < 0)
+		goto fail;
+	sin_set(&ifr.ifr_netmask, prefix ? htonl(0xffffffffu << (32 - prefix)) : 0);
+	if ((r = req(fd, SIOCSIFNETMASK, &ifr)) < 0)
+		goto fail;
+	if (gateway) {
 		struct rtentry rt;
 		char dev[IFNAMSIZ];
 
@@ -76,7 +88,7 @@ int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s)
 		snprintf(dev, sizeof(dev), "%s", k->ifname);
 		sin_set(&rt.rt_dst, 0);
 		sin_set(&rt.rt_genmask, 0);
-		sin_set(&rt.rt_gateway, k->gateway);
+		sin_set(&rt.rt_gateway, gateway);
 		rt.rt_flags = RTF_UP | RTF_GATEWAY;
 		rt.rt_dev = dev;
 		if (ioctl(fd, SIOCADDRT, &rt) < 0 && errno != EEXIST) {
@@ -85,10 +97,10 @@ int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s)
 		}
 	}
 	close(fd);
-	inet_ntop(AF_INET, &k->ip, ip, sizeof(ip));
-	inet_ntop(AF_INET, &k->gateway, gw, sizeof(gw));
-	log_line(&ctx->log, LOG_INFO, "network: %s up, %s/%u%s%s", k->ifname, ip, k->prefix, k->gateway ? " via " : "",
-		 k->gateway ? gw : "");
+	inet_ntop(AF_INET, &ip, ips, sizeof(ips));
+	inet_ntop(AF_INET, &gateway, gw, sizeof(gw));
+	log_line(&ctx->log, LOG_INFO, "network: %s up, %s/%u%s%s", k->ifname, ips, prefix, gateway ? " via " : "",
+		 gateway ? gw : "");
 	return 0;
 fail:
 	close(fd);

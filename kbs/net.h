@@ -3,8 +3,9 @@
 
 #include "init/context.h"
 
-/* The one interface of plan.kbs: up with its static address (and default
- * route), waiting up to timeout_s for the interface to appear; down again
+/* The one interface of plan.kbs: up with its static address or the one
+ * DHCP leases (kbs/dhcp.c) and the default route, all within timeout_s
+ * (waiting for the interface to appear included); down again
  * (addresses flushed, link down) before switch_root unless NET_KEEP=yes.
  * Each logs its failure. */
 int kbs_net_up(struct boot_ctx *ctx, unsigned timeout_s);

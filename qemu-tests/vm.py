@@ -109,6 +109,9 @@ def parse_args(argv):
                         '--kbs-guest, forwarded to 127.0.0.1:PORT (the test KBS)')
     p.add_argument('--kbs-guest', default='10.0.2.100:8443', metavar='ADDR:PORT',
                    help='the address the guest connects to (default 10.0.2.100:8443)')
+    p.add_argument('--kbs-dhcp-start', metavar='ADDR',
+                   help='the first address QEMU\'s DHCP server leases (default 10.0.2.15): a test of '
+                        'NET_ADDRESS=dhcp gives one no host may have')
     p.add_argument('--kbs-forward', choices=('cmd', 'chardev'), default='cmd',
                    help='cmd: qemu-tests/kbs/relay.py per guest connection (default); chardev: '
                         'guestfwd to a tcp chardev, one connection made when QEMU starts')
@@ -206,7 +209,8 @@ def net_args(ns):
                                     ns.kbs_port)).replace(',', ',,')
     else:
         target = 'tcp:127.0.0.1:%d' % ns.kbs_port
-    return ['-netdev', 'user,id=n0,restrict=on,guestfwd=tcp:%s:%s-%s' % (addr, port, target),
+    dhcp = ',dhcpstart=' + ns.kbs_dhcp_start if ns.kbs_dhcp_start else ''
+    return ['-netdev', 'user,id=n0,restrict=on%s,guestfwd=tcp:%s:%s-%s' % (dhcp, addr, port, target),
             '-device', 'virtio-net-pci,netdev=n0']
 
 

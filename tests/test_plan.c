@@ -3,6 +3,7 @@
  * keys, the release build's protections, and the release key-source policy
  * (README: "Release key-source policy") row by row, with its exact messages,
  * under the release and the test rules. Built with both schemas. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -510,6 +511,24 @@ static void kbs_plan_rules(void)
 	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.15/24\n"), 0);
 	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.0.2.101/31\n"), 0);
 	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS KBS_NO_NET "NET_ADDRESS=10.9.9.9/8\nNET_GATEWAY=10.0.0.1\n"), 0);
+	CHECK(!plan.kbs.dhcp);
+	/* NET_ADDRESS=dhcp: the lease is the host's, the gateway its too */
+	CHECK_INT(build(VERITY KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test:8443\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=dhcp\n"
+			"KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n"), 0);
+	CHECK(plan.kbs.dhcp);
+	CHECK_INT(plan.kbs.ip, 0);
+	CHECK_INT(plan.kbs.gateway, 0);
+	CHECK_INT(plan.kbs.addr, htonl(0x0a000264));
+	accepted(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test:8443\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=dhcp\n"
+		 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=dhcp\n"
+			 "NET_GATEWAY=10.0.2.2\nKBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n",
+			 "NET_GATEWAY must be empty with NET_ADDRESS=dhcp (the DHCP lease names the gateway)");
+	/* dhcp does not replace KBS_ADDRESS: the KBS is still where the measured config says */
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nNET_ADDRESS=dhcp\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "KBS_ADDRESS");
+	refused_at_build(KBS_BOTH KBS_PINS "KBS_URL=https://kbs.test\nKBS_ADDRESS=10.0.2.100\nNET_ADDRESS=DHCP\n"
+			 "KBS_RESOURCE_ROOT=a/b/c\nKBS_RESOURCE_JOBS=a/b/d\n", "NET_ADDRESS must be a.b.c.d/prefix or dhcp");
 }
 
 int main(void)
