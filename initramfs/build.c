@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host/commands.h"
+#include "initramfs/configcheck.h"
 #include "initramfs/cpio.h"
 #include "initramfs/fileio.h"
 #include "initramfs/modclosure.h"
@@ -711,6 +712,8 @@ static int build(int argc, char **argv)
 		if ((rc = add_file_spec(&t, o.files.v[i])) != EXIT_OK)
 			goto out;
 	rc = EXIT_FAIL;
+	if (initramfs_check_config(&t, CONFIG_PATH, o.kmoddir))
+		goto out;
 	if (cpio_serialize(&t, o.epoch, &buf, err, sizeof(err))) {
 		fprintf(stderr, PFX "%s\n", err);
 		goto out;

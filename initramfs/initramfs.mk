@@ -4,15 +4,17 @@
 #   make initramfs     build/initramfs.img from build/init, the pinned test
 #                      kernel's modules and INITRAMFS_* below (all overridable)
 
-INITRAMFS_SRCS := initramfs/cpio.c initramfs/fileio.c initramfs/modclosure.c initramfs/build.c
+INITRAMFS_SRCS := initramfs/cpio.c initramfs/fileio.c initramfs/modclosure.c initramfs/configcheck.c initramfs/build.c
 HOST_SRCS += $(INITRAMFS_SRCS)
 
 UNIT_TESTS += cpio modclosure
-UNIT_SRCS_cpio := $(INITRAMFS_SRCS)
+UNIT_SRCS_cpio := $(INITRAMFS_SRCS) init/config.c init/plan.c init/mountopts.c init/partref.c crypto/verity_geometry.c
 UNIT_SRCS_modclosure := initramfs/modclosure.c initramfs/fileio.c
 
 # Two builds under different cwd/umask/TZ/locale/time/environment: same SHA-256.
 CHECK_SUITES += initramfs/repro-test.sh
+# A kbs configuration against the image: KBS_CA, network driver, af_packet.
+CHECK_SUITES += initramfs/test-configcheck.sh
 CHECK_DEPS += $(B)/cvminit
 
 INITRAMFS_OUT ?= $(B)/initramfs.img
