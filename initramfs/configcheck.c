@@ -16,17 +16,15 @@
 #include "initramfs/fileio.h"
 
 #define PFX "cvminit initramfs: "
-#define KBS_CA_DEFAULT "/etc/cvminit/kbs-ca.pem"
-#define NET_INTERFACE_DEFAULT "eth0"
 
+/* The keys read, as indices of the init's own table (names, defaults). */
 enum { K_ROOT_SRC, K_JOBS_SRC, K_URL, K_CA, K_NET_ADDRESS, K_NET_INTERFACE, K__N };
-static const char *const key_names[K__N] = {
-	"ROOT_KEY_SOURCE", "JOBS_KEY_SOURCE", "KBS_URL", "KBS_CA", "NET_ADDRESS", "NET_INTERFACE",
+static const int key_cfg[K__N] = {
+	CFG_ROOT_KEY_SOURCE, CFG_JOBS_KEY_SOURCE, CFG_KBS_URL, CFG_KBS_CA, CFG_NET_ADDRESS, CFG_NET_INTERFACE,
 };
 
 struct seen {
-	char val[K__N][CONFIG_VALUE_MAX + 1];
-	bool set[K__N];
+	char val[K__N][CONFIG_VALUE_MAX + 1]; /* the default until a line sets it */
 };
 
 static int on_key(void *ctx, const char *key, unsigned line, const char *where, char *err, size_t errlen)
@@ -40,10 +38,8 @@ static int on_set(void *ctx, const char *key, const char *value, unsigned line, 
 	struct seen *s = ctx;
 	(void)line, (void)err, (void)errlen;
 	for (int k = 0; k < K__N; k++)
-		if (!strcmp(key, key_names[k])) {
-			snprintf(s->val[k], sizeof(s->val[k]), "%s", value); /* the last one wins, as in the init */
-			s->set[k] = true;
-		}
+		if (!strcmp(key, cfg_defs[key_cfg[k]].name)) /* the last one wins, as in the init */
+			snprintf(s->val[k], sizeof(s->val[k]), "%s", value);
 	return 0;
 }
 
@@ -95,7 +91,9 @@ int initramfs_check_config(const struct cpio_tree *t, const char *config_dest, c
 	const struct cpio_entry *e = cpio_find(t, config_dest);
 	if (!e)
 		return 0;
-	struct seen s = { 0 };
+	struct seen s;
+	for (int k = 0; k < K__N; k++)
+		snprintf(s.val[k], sizeof(s.val[k]), "%s", cfg_defs[key_cfg[k]].def);
 	static const struct config_lexer lx = { on_key, on_set };
 	char err[512];
 	if (config_lex((const char *)e->data, e->size, e->origin, &lx, &s, err, sizeof(err)) < 0)
@@ -104,8 +102,7 @@ int initramfs_check_config(const struct cpio_tree *t, const char *config_dest, c
 	if (!root && !jobs)
 		return 0;
 	const char *who = root && jobs ? "ROOT_KEY_SOURCE and JOBS_KEY_SOURCE are" : root ? "ROOT_KEY_SOURCE is" : "JOBS_KEY_SOURCE is";
-	const char *ca = s.set[K_CA] ? s.val[K_CA] : KBS_CA_DEFAULT;
-	const char *ifname = s.set[K_NET_INTERFACE] ? s.val[K_NET_INTERFACE] : NET_INTERFACE_DEFAULT;
+	const char *ca = s.val[K_CA], *ifname = s.val[K_NET_INTERFACE];
 	int rc = 0;
 	/* http:// is for test builds only and has no CA; the init refuses it in a release build. */
 	if (strncmp(s.val[K_URL], "http://", 7) && *ca && !cpio_find(t, ca)) {
